@@ -1,0 +1,119 @@
+package messaging
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace/carrier"
+)
+
+// Spec is what an adapter tells the core about itself.
+type Spec struct {
+	// Scope is the instrumentation scope name: the adapter's import path.
+	Scope string
+	// System is the adapter's default messaging.system value.
+	System string
+	// Limits bound what is injected into a message (broker limits).
+	Limits carrier.Limits
+}
+
+// Instrumenter starts and ends the spans and records the metrics of one
+// adapter instance. It is safe for concurrent use.
+type Instrumenter struct {
+	cfg       Config
+	system    string
+	tracer    trace.Tracer
+	injector  carrier.Injector
+	extractor carrier.Extractor
+	metrics   instruments
+
+	// common are the attributes every span and metric of this instrumenter
+	// carries: messaging.system and server.address/port.
+	common []attribute.KeyValue
+
+	destinations sync.Map // destinationKey -> *Destination
+	cached       atomic.Int32
+}
+
+// New returns an Instrumenter for the adapter described by spec. Providers
+// and propagator not set by opts are the otel globals, which delegate to
+// whatever is installed later, so an adapter may be created before the
+// service's provider is.
+func New(spec Spec, opts ...Option) *Instrumenter {
+	cfg := NewConfig(opts...)
+	in := &Instrumenter{cfg: cfg, system: spec.System}
+	if cfg.System != "" {
+		in.system = cfg.System
+	}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	in.tracer = tp.Tracer(spec.Scope, trace.WithInstrumentationVersion(Version))
+	prop := cfg.Propagator
+	if prop == nil {
+		prop = otel.GetTextMapPropagator()
+	}
+	in.injector = carrier.Injector{Propagator: prop, Limits: spec.Limits}
+	in.extractor = carrier.Extractor{Propagator: prop, FallbackPrefixes: cfg.FallbackPrefixes}
+	in.common = commonAttributes(in.system, cfg.ServerAddress, cfg.ServerPort)
+	mp := cfg.MeterProvider
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	in.metrics = newInstruments(mp, spec.Scope)
+	return in
+}
+
+// System is the messaging.system value this instrumenter reports.
+func (in *Instrumenter) System() string { return in.system }
+
+// Tracer is the tracer spans are started with, for adapter-specific spans.
+func (in *Instrumenter) Tracer() trace.Tracer { return in.tracer }
+
+// Inject returns props with the context of ctx injected (a copy; props is
+// never written), within the adapter's limits. Adapters use it for messages
+// that have no send span of their own, such as a message re-published on
+// the consumer's behalf.
+func (in *Instrumenter) Inject(ctx context.Context, props map[string]string) map[string]string {
+	return in.injector.Inject(ctx, props)
+}
+
+// Extract returns ctx with the context a producer wrote into props.
+func (in *Instrumenter) Extract(ctx context.Context, props map[string]string) context.Context {
+	return in.extractor.Extract(ctx, props)
+}
+
+// maxCachedDestinations bounds the destination cache so that an application
+// with unbounded topic names (one per tenant, say) does not grow without
+// end; destinations past the bound are computed per call.
+const maxCachedDestinations = 4096
+
+type destinationKey struct {
+	name, subscription, consumerGroup string
+}
+
+// Destination returns the precomputed span names, start options and metric
+// attribute sets for messages sent to or received from the named
+// destination. subscription and consumerGroup are "" on the producer side.
+// Results are cached; adapters with a fixed destination call it once.
+func (in *Instrumenter) Destination(name, subscription, consumerGroup string) *Destination {
+	key := destinationKey{name, subscription, consumerGroup}
+	if d, ok := in.destinations.Load(key); ok {
+		return d.(*Destination)
+	}
+	d := newDestination(in, key)
+	if in.cached.Load() >= maxCachedDestinations {
+		return d
+	}
+	if prev, loaded := in.destinations.LoadOrStore(key, d); loaded {
+		return prev.(*Destination)
+	}
+	in.cached.Add(1)
+	return d
+}

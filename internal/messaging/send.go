@@ -1,0 +1,73 @@
+package messaging
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Send is one message being sent. The zero Send is inert: End on it does
+// nothing, so adapters may keep one in a struct before knowing whether a send
+// will happen.
+type Send struct {
+	in    *Instrumenter
+	d     *Destination
+	ctx   context.Context
+	span  trace.Span
+	start time.Time
+}
+
+// StartSend starts the PRODUCER span "send <destination>" as a child of
+// ctx's span, and returns the context that carries it, the Send to end, and
+// props with that context injected. props is never written: the returned map
+// is a copy when anything was injected. bodySize is the payload size in bytes
+// (recorded only with the body-size option).
+func (in *Instrumenter) StartSend(ctx context.Context, d *Destination, props map[string]string, bodySize int) (context.Context, Send, map[string]string) {
+	start := time.Now()
+	ctx, span := in.tracer.Start(ctx, d.sendName, d.sendStart...)
+	if in.cfg.RecordBodySize && span.IsRecording() {
+		span.SetAttributes(bodySizeAttribute(bodySize))
+	}
+	return ctx, Send{in: in, d: d, ctx: ctx, span: span, start: start}, in.injector.Inject(ctx, props)
+}
+
+// Span is the send span (a no-op span for the zero Send), for attributes
+// only one adapter knows about. Check IsRecording before building them.
+func (s Send) Span() trace.Span {
+	if s.span == nil {
+		return trace.SpanFromContext(context.Background())
+	}
+	return s.span
+}
+
+// End ends the send span with the broker-assigned message id (if known) or
+// the error of the send, and records the send metrics. Call it exactly once.
+func (s Send) End(messageID string, err error) {
+	if s.in == nil {
+		return
+	}
+	if s.span.IsRecording() {
+		endAttributes(s.span, messageID, err)
+	}
+	s.span.End()
+	s.in.metrics.recordSend(s.ctx, s.d, s.start, err)
+}
+
+// endAttributes records the outcome on a recording span.
+func endAttributes(span trace.Span, messageID string, err error, extra ...attribute.KeyValue) {
+	attrs := extra
+	if messageID != "" {
+		attrs = append(attrs, messageIDAttribute(messageID))
+	}
+	if err != nil {
+		attrs = append(attrs, errorTypeAttribute(err))
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	if len(attrs) > 0 {
+		span.SetAttributes(attrs...)
+	}
+}
