@@ -1,0 +1,60 @@
+package tracetree_test
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/asynctrace/asynctrace/internal/tracetree"
+)
+
+func ExampleRender() {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	spans := []tracetree.Span{
+		{TraceID: id, SpanID: "00f067aa0ba902b7", Service: "shop", Name: "POST /orders",
+			Kind: tracetree.KindServer, Start: start, Duration: 8 * time.Millisecond},
+		{TraceID: id, SpanID: "00f067aa0ba902b8", ParentSpanID: "00f067aa0ba902b7", Service: "shop", Name: "send orders",
+			Kind: tracetree.KindProducer, Start: start.Add(time.Millisecond), Duration: time.Millisecond},
+		{TraceID: id, SpanID: "00f067aa0ba902b9", ParentSpanID: "00f067aa0ba902b8", Service: "billing", Name: "process orders",
+			Kind: tracetree.KindConsumer, Start: start.Add(4 * time.Millisecond), Duration: 4 * time.Millisecond},
+	}
+	if err := tracetree.Render(os.Stdout, spans); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// trace 4bf92f3577b34da6a3ce929d0e0e4736  3 spans, 2 services, 8.000ms
+	// SPAN                  SERVICE  KIND      DURATION  STATUS  TIMELINE
+	// POST /orders          shop     server     8.000ms  ok      |========================================|
+	// `- send orders        shop     producer   1.000ms  ok      |     =====                              |
+	//    `- process orders  billing  consumer   4.000ms  ok      |                    ====================|
+}
+
+func ExampleCheck() {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	spans := []tracetree.Span{
+		{TraceID: id, SpanID: "00f067aa0ba902b7", Service: "shop", Name: "send orders",
+			Kind: tracetree.KindProducer, Start: start, Duration: time.Millisecond},
+		{TraceID: id, SpanID: "00f067aa0ba902b9", ParentSpanID: "00f067aa0ba902b8", Service: "billing", Name: "process orders",
+			Kind: tracetree.KindConsumer, Start: start.Add(2 * time.Millisecond), Duration: time.Millisecond},
+	}
+	err := tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
+		{Service: "shop", Name: "send orders", Kind: tracetree.KindProducer},
+		{Service: "billing", Name: "process orders", Kind: tracetree.KindConsumer,
+			Parent: tracetree.SpanRef{Service: "shop", Name: "send orders"}},
+	}})
+	fmt.Println(err)
+	// Output:
+	// trace does not match the expectation (2 problems):
+	//   orphan: billing "process orders" (consumer), span 00f067aa0ba902b9: parent 00f067aa0ba902b8 is not in the trace
+	//   wrong parent: billing "process orders", span 00f067aa0ba902b9: want shop "send orders", found missing span 00f067aa0ba902b8
+	// expected:
+	//   send orders [shop] (producer)
+	//      process orders [billing] (consumer)
+	// found:
+	//   trace 4bf92f3577b34da6a3ce929d0e0e4736  2 spans, 2 services, 3.000ms
+	//   SPAN                     SERVICE  KIND      DURATION  STATUS  TIMELINE
+	//   send orders              shop     producer   1.000ms  ok      |==============                          |
+	//   (orphan) process orders  billing  consumer   1.000ms  ok      |                          ==============|  parent 00f067aa0ba902b8 not in trace
+}
