@@ -1,0 +1,47 @@
+package httptrace
+
+import (
+	"net/http"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+)
+
+// Transport wraps base (http.DefaultTransport when nil) so that every
+// request made through it gets a CLIENT span named after the HTTP method, a
+// child of the span in the request's context, and carries that span's
+// context in the traceparent header (and whatever else the propagator
+// writes). Server-only options (health paths, filters, route function,
+// traceresponse) have no effect here.
+func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	c := newConfig(opts)
+	return otelhttp.NewTransport(base, c.otelhttpOptions(otelhttp.WithSpanNameFormatter(clientSpanName))...)
+}
+
+// Client returns a copy of base (a zero http.Client when nil) whose
+// transport is base's transport wrapped by Transport. base itself is not
+// modified. Requests must carry the caller's context
+// (http.NewRequestWithContext) for the client span to join the caller's
+// trace.
+func Client(base *http.Client, opts ...Option) *http.Client {
+	var c http.Client
+	if base != nil {
+		c = *base
+	}
+	c.Transport = Transport(c.Transport, opts...)
+	return &c
+}
+
+// clientSpanName names client spans "{method}" as the HTTP semantic
+// conventions ask when no URL template is known; methods outside the
+// standard set are reported as "HTTP" to keep span-name cardinality bounded.
+func clientSpanName(_ string, r *http.Request) string {
+	switch r.Method {
+	case "":
+		return http.MethodGet
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return r.Method
+	default:
+		return "HTTP"
+	}
+}
