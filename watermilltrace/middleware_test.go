@@ -1,0 +1,414 @@
+package watermilltrace_test
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/watermilltrace"
+)
+
+// handled is what a test handler saw.
+type handled struct {
+	span trace.SpanContext
+	msg  *message.Message
+}
+
+func recordingHandler(out chan<- handled) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		out <- handled{span: trace.SpanContextFromContext(msg.Context()), msg: msg}
+		return nil
+	}
+}
+
+func TestMiddlewareContinuesTraceThroughReturnedMessages(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	r.AddPublisherDecorators(watermilltrace.PublisherDecorator(tr.opts()...))
+	r.AddHandler("enrich", "orders", g, "orders.enriched", g, func(msg *message.Message) ([]*message.Message, error) {
+		// A new message with no context of its own.
+		return []*message.Message{message.NewMessage(watermill.NewUUID(), msg.Payload)}, nil
+	})
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("store", "orders.enriched", g, recordingHandler(done))
+	startRouter(t, r)
+
+	ctx, root := parentSpan(tr, "request")
+	pub := watermilltrace.WrapPublisher(g, tr.opts()...)
+	if err := pub.Publish("orders", message.NewMessageWithContext(ctx, watermill.NewUUID(), []byte("o1"))); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	last := recv(t, done, "message in the second handler")
+
+	send1 := tr.waitSpans(t, "send orders", 1)[0]
+	proc1 := tr.waitSpans(t, "process orders", 1)[0]
+	send2 := tr.waitSpans(t, "send orders.enriched", 1)[0]
+	proc2 := tr.waitSpans(t, "process orders.enriched", 1)[0]
+	assertChain(t, root.SpanContext(), send1, proc1, send2, proc2)
+	if last.span.SpanID() != proc2.SpanContext().SpanID() {
+		t.Errorf("second handler's context carries span %s, want its process span %s", last.span.SpanID(), proc2.SpanContext().SpanID())
+	}
+	if got := attr(proc1, "watermill.handler.name"); got != "enrich" {
+		t.Errorf("handler name %s, want enrich", got)
+	}
+	if got := attr(proc2, "watermill.handler.name"); got != "store" {
+		t.Errorf("handler name %s, want store", got)
+	}
+	for k, want := range map[string]string{
+		"messaging.system":           "watermill",
+		"messaging.destination.name": "orders",
+		"messaging.operation.type":   "process",
+		"messaging.message.id":       last.msg.UUID,
+	} {
+		got := attr(proc1, k)
+		if k == "messaging.message.id" {
+			got, want = attr(proc2, k), last.msg.UUID
+		}
+		if got != want {
+			t.Errorf("%s = %s, want %s", k, got, want)
+		}
+	}
+}
+
+// assertChain checks root → send1 → proc1 → send2 → proc2, one trace.
+func assertChain(t *testing.T, root trace.SpanContext, spans ...sdktrace.ReadOnlySpan) {
+	t.Helper()
+	wantKinds := []trace.SpanKind{trace.SpanKindProducer, trace.SpanKindConsumer, trace.SpanKindProducer, trace.SpanKindConsumer}
+	parent := root
+	for i, s := range spans {
+		if s.SpanContext().TraceID() != root.TraceID() {
+			t.Errorf("%s: trace %s, want %s", s.Name(), s.SpanContext().TraceID(), root.TraceID())
+		}
+		if s.Parent().SpanID() != parent.SpanID() {
+			t.Errorf("%s: parent %s, want %s", s.Name(), s.Parent().SpanID(), parent.SpanID())
+		}
+		if i < len(wantKinds) && s.SpanKind() != wantKinds[i] {
+			t.Errorf("%s: kind %v, want %v", s.Name(), s.SpanKind(), wantKinds[i])
+		}
+		if s.Status().Code == codes.Error {
+			t.Errorf("%s: status %v", s.Name(), s.Status())
+		}
+		parent = s.SpanContext()
+	}
+}
+
+func TestReturnedCopyAndPassthroughContinueTrace(t *testing.T) {
+	for name, h := range map[string]message.HandlerFunc{
+		// Copy drops the context and keeps the metadata, whose traceparent
+		// is the incoming message's: the process span must win.
+		"copy":        func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg.Copy()}, nil },
+		"passthrough": message.PassthroughHandler,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := newTracing(t)
+			g := newGoChannel(t, gochannel.Config{})
+			r := newRouter(t)
+			r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+			r.AddPublisherDecorators(watermilltrace.PublisherDecorator(tr.opts()...))
+			r.AddHandler("forward", "in", g, "out", g, h)
+			done := make(chan handled, 1)
+			r.AddConsumerHandler("sink", "out", g, recordingHandler(done))
+			startRouter(t, r)
+
+			ctx, root := parentSpan(tr, "request")
+			if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("in", message.NewMessageWithContext(ctx, "m1", nil)); err != nil {
+				t.Fatal(err)
+			}
+			root.End()
+			recv(t, done, "forwarded message")
+			assertChain(t, root.SpanContext(),
+				tr.waitSpans(t, "send in", 1)[0], tr.waitSpans(t, "process in", 1)[0],
+				tr.waitSpans(t, "send out", 1)[0], tr.waitSpans(t, "process out", 1)[0])
+		})
+	}
+}
+
+func TestReturnedMessagesCarryProcessSpanWithoutDecorator(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	r.AddHandler("forward", "in", g, "out", g, func(msg *message.Message) ([]*message.Message, error) {
+		return []*message.Message{message.NewMessage("m2", nil)}, nil
+	})
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("sink", "out", g, recordingHandler(done))
+	startRouter(t, r)
+
+	ctx, root := parentSpan(tr, "request")
+	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("in", message.NewMessageWithContext(ctx, "m1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	recv(t, done, "forwarded message")
+	proc1 := tr.waitSpans(t, "process in", 1)[0]
+	proc2 := tr.waitSpans(t, "process out", 1)[0]
+	if proc2.Parent().SpanID() != proc1.SpanContext().SpanID() || proc2.SpanContext().TraceID() != root.SpanContext().TraceID() {
+		t.Errorf("process out: parent %s in trace %s, want process in (%s) in trace %s",
+			proc2.Parent().SpanID(), proc2.SpanContext().TraceID(), proc1.SpanContext().SpanID(), root.SpanContext().TraceID())
+	}
+	if n := len(tr.ended("send out")); n != 0 {
+		t.Errorf("%d send spans from an undecorated publisher", n)
+	}
+}
+
+func TestReturnedMessageWithOwnSpanKeepsIt(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	r.AddPublisherDecorators(watermilltrace.PublisherDecorator(tr.opts()...))
+	own := make(chan trace.SpanContext, 1)
+	r.AddHandler("forward", "in", g, "out", g, func(msg *message.Message) ([]*message.Message, error) {
+		ctx, span := tr.tp.Tracer("test").Start(msg.Context(), "build reply")
+		defer span.End()
+		own <- span.SpanContext()
+		return []*message.Message{message.NewMessageWithContext(ctx, "m2", nil)}, nil
+	})
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("sink", "out", g, recordingHandler(done))
+	startRouter(t, r)
+
+	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("in", message.NewMessage("m1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, done, "forwarded message")
+	ownSpan := recv(t, own, "handler span")
+	send := tr.waitSpans(t, "send out", 1)[0]
+	if send.Parent().SpanID() != ownSpan.SpanID() {
+		t.Errorf("send out: parent %s, want the handler's own span %s", send.Parent().SpanID(), ownSpan.SpanID())
+	}
+}
+
+func TestForeignTraceparentIsContinued(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("h", "foreign", g, recordingHandler(done))
+	startRouter(t, r)
+
+	// Written by a producer that knows nothing of asynctrace.
+	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	m := message.NewMessage("f1", nil)
+	m.Metadata.Set("traceparent", "00-"+traceID+"-"+spanID+"-01")
+	m.Metadata.Set("baggage", "tenant=acme")
+	if err := g.Publish("foreign", m); err != nil {
+		t.Fatal(err)
+	}
+	got := recv(t, done, "foreign message")
+	proc := tr.waitSpans(t, "process foreign", 1)[0]
+	if proc.SpanContext().TraceID().String() != traceID || proc.Parent().SpanID().String() != spanID || !proc.Parent().IsRemote() {
+		t.Errorf("process span in trace %s with parent %s, want remote parent %s in %s",
+			proc.SpanContext().TraceID(), proc.Parent().SpanID(), spanID, traceID)
+	}
+	if !proc.SpanContext().IsSampled() {
+		t.Errorf("sampled upstream flag not respected")
+	}
+	if got.span.SpanID() != proc.SpanContext().SpanID() {
+		t.Errorf("handler context does not carry the process span")
+	}
+}
+
+func TestUnsampledUpstreamIsRespected(t *testing.T) {
+	tr := newTracing(t)
+	// ParentBased(AlwaysSample) is the SDK default: an unsampled parent
+	// keeps the process span unsampled.
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("h", "unsampled", g, recordingHandler(done))
+	startRouter(t, r)
+	m := message.NewMessage("u1", nil)
+	m.Metadata.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	if err := g.Publish("unsampled", m); err != nil {
+		t.Fatal(err)
+	}
+	got := recv(t, done, "message")
+	if got.span.IsSampled() || got.span.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("handler span %v: want the upstream trace, unsampled", got.span)
+	}
+	if n := len(tr.rec.Ended()); n != 0 {
+		t.Errorf("%d spans recorded for an unsampled trace", n)
+	}
+}
+
+func TestMalformedTraceparentStartsNewTraceAndAcks(t *testing.T) {
+	for _, tp := range []string{"garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra-" + string(make([]byte, 9000))} {
+		tr := newTracing(t)
+		// Publish returns only once the message is acked; a nack would
+		// redeliver it and the handler would run again.
+		g := newGoChannel(t, gochannel.Config{BlockPublishUntilSubscriberAck: true})
+		r := newRouter(t)
+		r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+		var calls atomic.Int32
+		r.AddConsumerHandler("h", "bad", g, func(msg *message.Message) error {
+			calls.Add(1)
+			return nil
+		})
+		startRouter(t, r)
+
+		m := message.NewMessage("b1", nil)
+		m.Metadata.Set("traceparent", tp)
+		published := make(chan error, 1)
+		go func() { published <- g.Publish("bad", m) }()
+		if err := recv(t, published, "acked publish"); err != nil {
+			t.Fatal(err)
+		}
+		proc := tr.waitSpans(t, "process bad", 1)[0]
+		if proc.Parent().IsValid() {
+			t.Errorf("traceparent %.40q: process span has parent %v, want a new root", tp, proc.Parent())
+		}
+		if proc.Status().Code == codes.Error {
+			t.Errorf("malformed header recorded as an error: %v", proc.Status())
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("handler ran %d times, want once", n)
+		}
+	}
+}
+
+func TestHandlerErrorIsRecorded(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	var calls atomic.Int32
+	errRejected := errors.New("rejected")
+	done := make(chan struct{})
+	r.AddConsumerHandler("h", "flaky", g, func(msg *message.Message) error {
+		if calls.Add(1) == 1 {
+			return errRejected
+		}
+		close(done)
+		return nil
+	})
+	startRouter(t, r)
+	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("flaky", message.NewMessage("e1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, done, "redelivered message")
+	procs := tr.waitSpans(t, "process flaky", 2)
+	var failed, ok int
+	for _, p := range procs {
+		switch p.Status().Code {
+		case codes.Error:
+			failed++
+			if p.Status().Description != "rejected" || attr(p, "error.type") != "*errors.errorString" {
+				t.Errorf("failed span: status %v, error.type %s", p.Status(), attr(p, "error.type"))
+			}
+			if len(p.Events()) == 0 || p.Events()[0].Name != "exception" {
+				t.Errorf("error not recorded as an exception event")
+			}
+		default:
+			ok++
+			if attr(p, "error.type") != "<absent>" {
+				t.Errorf("successful span has error.type %s", attr(p, "error.type"))
+			}
+		}
+	}
+	if failed != 1 || ok != 1 {
+		t.Errorf("%d failed and %d successful process spans, want 1 and 1", failed, ok)
+	}
+}
+
+func TestHandlerPanicEndsSpan(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts()...))
+	var calls atomic.Int32
+	done := make(chan struct{})
+	r.AddConsumerHandler("h", "panics", g, func(msg *message.Message) error {
+		if calls.Add(1) == 1 {
+			panic("boom")
+		}
+		close(done)
+		return nil
+	})
+	startRouter(t, r)
+	if err := g.Publish("panics", message.NewMessage("p1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, done, "redelivered message")
+	procs := tr.waitSpans(t, "process panics", 2)
+	var failed int
+	for _, p := range procs {
+		if p.Status().Code == codes.Error {
+			failed++
+			if p.Status().Description != "handler panicked: boom" {
+				t.Errorf("status %q", p.Status().Description)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed spans, want 1", failed)
+	}
+}
+
+func TestLinkToProducer(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	r := newRouter(t)
+	r.AddMiddleware(watermilltrace.Middleware(tr.opts(asynctrace.WithLinkToProducer())...))
+	done := make(chan handled, 1)
+	r.AddConsumerHandler("h", "linked", g, recordingHandler(done))
+	startRouter(t, r)
+
+	ctx, root := parentSpan(tr, "request")
+	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("linked", message.NewMessageWithContext(ctx, "l1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	recv(t, done, "message")
+	send := tr.waitSpans(t, "send linked", 1)[0]
+	proc := tr.waitSpans(t, "process linked", 1)[0]
+	if proc.Parent().IsValid() {
+		t.Errorf("linked process span has parent %v, want a new root", proc.Parent())
+	}
+	if proc.SpanContext().TraceID() == send.SpanContext().TraceID() {
+		t.Errorf("linked process span is in the producer's trace")
+	}
+	if len(proc.Links()) != 1 || proc.Links()[0].SpanContext.SpanID() != send.SpanContext().SpanID() {
+		t.Errorf("links %v, want one to the send span %s", proc.Links(), send.SpanContext().SpanID())
+	}
+}
+
+func TestMiddlewareOutsideRouterNamesSpanAfterOperation(t *testing.T) {
+	tr := newTracing(t)
+	h := watermilltrace.Middleware(tr.opts()...)(func(msg *message.Message) ([]*message.Message, error) {
+		return nil, nil
+	})
+	m := &message.Message{UUID: "x"} // nil metadata, no context
+	if _, err := h(m); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.ended("process")) != 1 {
+		t.Errorf("spans %v, want one named process", spanNames(tr.rec.Ended()))
+	}
+	// Settlement the handler made itself is recorded.
+	h = watermilltrace.Middleware(tr.opts()...)(func(msg *message.Message) ([]*message.Message, error) {
+		msg.Ack()
+		return nil, nil
+	})
+	if _, err := h(message.NewMessage("y", nil)); err != nil {
+		t.Fatal(err)
+	}
+	spans := tr.ended("process")
+	if got := attr(spans[len(spans)-1], "asynctrace.message.settlement"); got != "ack" {
+		t.Errorf("settlement %s, want ack", got)
+	}
+}

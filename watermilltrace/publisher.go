@@ -1,0 +1,71 @@
+package watermilltrace
+
+import (
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// WrapPublisher returns a publisher that traces every message published
+// through pub: each message gets its own PRODUCER span "send <topic>", a
+// child of the span in msg.Context(), and carries that span's context in
+// its metadata so that the consumer continues the trace.
+//
+// A message's Metadata field is replaced by a copy holding the injected
+// keys; the map the caller filled is never written. Publish returns pub's
+// error unchanged, and records it on the span of every message of the call.
+func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Publisher {
+	return &publisher{pub: pub, in: newInstrumenter(opts)}
+}
+
+// PublisherDecorator returns a decorator for Router.AddPublisherDecorators
+// that wraps each handler's publisher as [WrapPublisher] does, so the
+// messages a handler returns are traced when the router publishes them.
+func PublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
+	in := newInstrumenter(opts)
+	return func(pub message.Publisher) (message.Publisher, error) {
+		return &publisher{pub: pub, in: in}, nil
+	}
+}
+
+type publisher struct {
+	pub message.Publisher
+	in  *messaging.Instrumenter
+}
+
+// inlineSends is how many sends of one Publish call are kept on the stack;
+// larger calls allocate a slice.
+const inlineSends = 4
+
+// Publish starts one send span per message, publishes them all with one call
+// to the wrapped publisher, and ends the spans with that call's result.
+func (p *publisher) Publish(topic string, messages ...*message.Message) error {
+	d := p.in.Destination(topic, "", "")
+	var buf [inlineSends]messaging.Send
+	sends := buf[:0]
+	if len(messages) > inlineSends {
+		sends = make([]messaging.Send, 0, len(messages))
+	}
+	for _, msg := range messages {
+		if msg == nil {
+			// Kept in place so the wrapped publisher reports it as it would
+			// without tracing.
+			sends = append(sends, messaging.Send{})
+			continue
+		}
+		_, send, md := p.in.StartSend(msg.Context(), d, msg.Metadata, len(msg.Payload))
+		msg.Metadata = md
+		sends = append(sends, send)
+	}
+	err := p.pub.Publish(topic, messages...)
+	for i, send := range sends {
+		if messages[i] != nil {
+			send.End(messages[i].UUID, err)
+		}
+	}
+	return err
+}
+
+// Close closes the wrapped publisher.
+func (p *publisher) Close() error { return p.pub.Close() }

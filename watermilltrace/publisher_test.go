@@ -1,0 +1,175 @@
+package watermilltrace_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace/watermilltrace"
+)
+
+func TestPublishStartsOneSendSpanPerMessage(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{OutputChannelBuffer: 10})
+	received, err := g.Subscribe(context.Background(), "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := watermilltrace.WrapPublisher(g, tr.opts()...)
+
+	var msgs []*message.Message
+	var parents []trace.Span
+	var callerMaps []message.Metadata
+	for i := range 3 {
+		ctx, parent := parentSpan(tr, fmt.Sprintf("request %d", i))
+		m := message.NewMessageWithContext(ctx, watermill.NewUUID(), message.Payload("order"))
+		m.Metadata.Set("tenant", "acme")
+		msgs = append(msgs, m)
+		parents = append(parents, parent)
+		callerMaps = append(callerMaps, m.Metadata)
+	}
+	if err := pub.Publish("orders", msgs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parents {
+		p.End()
+	}
+
+	sends := tr.waitSpans(t, "send orders", 3)
+	if len(sends) != 3 {
+		t.Fatalf("%d send spans, want 3", len(sends))
+	}
+	byID := map[string]int{}
+	for i, m := range msgs {
+		byID[m.UUID] = i
+	}
+	for _, s := range sends {
+		i, ok := byID[attr(s, "messaging.message.id")]
+		if !ok {
+			t.Fatalf("send span with messaging.message.id %s matches no message", attr(s, "messaging.message.id"))
+		}
+		delete(byID, attr(s, "messaging.message.id"))
+		if s.SpanKind() != trace.SpanKindProducer {
+			t.Errorf("kind %v, want producer", s.SpanKind())
+		}
+		if s.Parent().SpanID() != parents[i].SpanContext().SpanID() {
+			t.Errorf("message %d: send span's parent is not the message context's span", i)
+		}
+		for k, want := range map[string]string{
+			"messaging.system":           "watermill",
+			"messaging.destination.name": "orders",
+			"messaging.operation.type":   "send",
+			"messaging.operation.name":   "send",
+		} {
+			if got := attr(s, k); got != want {
+				t.Errorf("%s = %s, want %s", k, got, want)
+			}
+		}
+		// The metadata carries this span, and nothing was written into
+		// the map the caller built.
+		sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), propagation.MapCarrier(msgs[i].Metadata)))
+		if sc.SpanID() != s.SpanContext().SpanID() {
+			t.Errorf("message %d metadata carries span %s, want its send span %s", i, sc.SpanID(), s.SpanContext().SpanID())
+		}
+		if msgs[i].Metadata.Get("tenant") != "acme" {
+			t.Errorf("message %d lost its own metadata: %v", i, msgs[i].Metadata)
+		}
+		if _, written := callerMaps[i]["traceparent"]; written {
+			t.Errorf("message %d: traceparent written into the caller's map", i)
+		}
+	}
+
+	// The copies GoChannel delivers (context dropped) carry each its own
+	// send span.
+	for range 3 {
+		got := recv(t, received, "message")
+		got.Ack()
+		sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), propagation.MapCarrier(got.Metadata)))
+		i := -1
+		for j, m := range msgs {
+			if m.UUID == got.UUID {
+				i = j
+			}
+		}
+		if i < 0 || sc.TraceID() != parents[i].SpanContext().TraceID() {
+			t.Errorf("delivered message %s does not carry its producer's trace", got.UUID)
+		}
+	}
+}
+
+func TestPublishErrorIsRecordedOnEveryMessagesSpan(t *testing.T) {
+	tr := newTracing(t)
+	fp := &failingPublisher{}
+	pub := watermilltrace.WrapPublisher(fp, tr.opts()...)
+
+	err := pub.Publish("payments",
+		message.NewMessage("a", nil), message.NewMessage("b", nil))
+	if !errors.Is(err, errBrokerDown) {
+		t.Fatalf("Publish returned %v, want the wrapped publisher's error", err)
+	}
+	if fp.calls != 1 {
+		t.Errorf("wrapped Publish called %d times, want 1", fp.calls)
+	}
+	sends := tr.ended("send payments")
+	if len(sends) != 2 {
+		t.Fatalf("%d send spans, want 2", len(sends))
+	}
+	for _, s := range sends {
+		if s.Status().Code != codes.Error {
+			t.Errorf("span %s: status %v, want error", attr(s, "messaging.message.id"), s.Status())
+		}
+		if got := attr(s, "error.type"); got != "*errors.errorString" {
+			t.Errorf("error.type = %s", got)
+		}
+	}
+}
+
+func TestPublishWithNilMetadataAndNilMessage(t *testing.T) {
+	tr := newTracing(t)
+	var seen []*message.Message
+	inner := publishFunc(func(topic string, msgs ...*message.Message) error {
+		seen = append(seen, msgs...)
+		return nil
+	})
+	pub := watermilltrace.WrapPublisher(inner, tr.opts()...)
+	m := &message.Message{UUID: "no-metadata"}
+	if err := pub.Publish("t", m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0] != m || seen[1] != nil {
+		t.Fatalf("wrapped publisher got %v, want the same two messages", seen)
+	}
+	if m.Metadata.Get("traceparent") == "" {
+		t.Errorf("no traceparent injected into a message with nil metadata")
+	}
+	if n := len(tr.ended("send t")); n != 1 {
+		t.Errorf("%d send spans, want 1 (the nil message has none)", n)
+	}
+}
+
+func TestPublisherDecoratorOnRouterPublisher(t *testing.T) {
+	tr := newTracing(t)
+	dec := watermilltrace.PublisherDecorator(tr.opts()...)
+	fp := &failingPublisher{}
+	pub, err := dec(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pub.Publish("x", message.NewMessage("1", nil))
+	if len(tr.ended("send x")) != 1 {
+		t.Errorf("decorated publisher made no send span")
+	}
+}
+
+type publishFunc func(topic string, msgs ...*message.Message) error
+
+func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
+func (publishFunc) Close() error                                          { return nil }
