@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -16,13 +17,11 @@ type Destination struct {
 	sendStart    []trace.SpanStartOption
 	processStart []trace.SpanStartOption
 
-	sendSet    attribute.Set
-	receiveSet attribute.Set
-	processSet attribute.Set
-	consumeSet attribute.Set
-	settleSets [settlementCount]attribute.Set
+	// Metric options holding the attribute sets of successful operations,
+	// built once because turning a set into an option allocates.
+	send, receive, process, consume measurement
+	settle                          [settlementCount]measurement
 
-	// Kept to derive the error variants of the sets above.
 	sendAttrs, receiveAttrs, processAttrs, consumeAttrs []attribute.KeyValue
 }
 
@@ -52,12 +51,12 @@ func newDestination(in *Instrumenter, key destinationKey) *Destination {
 		trace.WithAttributes(concat(d.processAttrs, in.cfg.SpanAttributes)...),
 	}
 
-	d.sendSet = attribute.NewSet(d.sendAttrs...)
-	d.receiveSet = attribute.NewSet(d.receiveAttrs...)
-	d.processSet = attribute.NewSet(d.processAttrs...)
-	d.consumeSet = attribute.NewSet(d.consumeAttrs...)
+	d.send = newMeasurement(d.sendAttrs)
+	d.receive = newMeasurement(d.receiveAttrs)
+	d.process = newMeasurement(d.processAttrs)
+	d.consume = newMeasurement(d.consumeAttrs)
 	for s := range settlementCount {
-		d.settleSets[s] = attribute.NewSet(concat(in.common, dest, settleOperation(Settlement(s)))...)
+		d.settle[s] = newMeasurement(concat(in.common, dest, settleOperation(Settlement(s))))
 	}
 	return d
 }
@@ -71,8 +70,25 @@ func spanName(op, destination string) string {
 	return op + " " + destination
 }
 
-// withError returns set's attributes plus error.type for err; it allocates,
-// which only failures pay for.
-func withError(attrs []attribute.KeyValue, err error) attribute.Set {
-	return attribute.NewSet(append(attrs[:len(attrs):len(attrs)], errorTypeAttribute(err))...)
+// measurement is the attributes of one kind of operation on one
+// destination, ready to record.
+type measurement struct {
+	attrs  []attribute.KeyValue
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func newMeasurement(attrs []attribute.KeyValue) measurement {
+	opt := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	return measurement{attrs: attrs, add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
+}
+
+// outcome returns m, or for a failure m plus error.type; the failure variant
+// is built per call, which only failures pay for.
+func (m *measurement) outcome(err error) *measurement {
+	if err == nil {
+		return m
+	}
+	f := newMeasurement(append(m.attrs[:len(m.attrs):len(m.attrs)], errorTypeAttribute(err)))
+	return &f
 }

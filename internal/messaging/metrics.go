@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/messagingconv"
 )
@@ -48,50 +47,35 @@ func newInstruments(mp metric.MeterProvider, scope string) instruments {
 func seconds(since time.Time) float64 { return time.Since(since).Seconds() }
 
 func (ins *instruments) recordSend(ctx context.Context, d *Destination, start time.Time, err error) {
-	if !ins.sent.Enabled(ctx) && !ins.operationDuration.Enabled(ctx) {
+	sent, duration := ins.sent.Inst(), ins.operationDuration.Inst()
+	if !sent.Enabled(ctx) && !duration.Enabled(ctx) {
 		return
 	}
-	set := d.sendSet
-	if err != nil {
-		set = withError(d.sendAttrs, err)
-	}
-	ins.sent.AddSet(ctx, 1, set)
-	ins.operationDuration.RecordSet(ctx, seconds(start), set)
+	m := d.send.outcome(err)
+	sent.Add(ctx, 1, m.add...)
+	duration.Record(ctx, seconds(start), m.record...)
 }
 
 func (ins *instruments) recordConsumed(ctx context.Context, d *Destination) {
-	ins.consumed.AddSet(ctx, 1, d.consumeSet)
+	if c := ins.consumed.Inst(); c.Enabled(ctx) {
+		c.Add(ctx, 1, d.consume.add...)
+	}
 }
 
 func (ins *instruments) recordProcess(ctx context.Context, d *Destination, start time.Time, err error) {
-	if !ins.processDuration.Enabled(ctx) {
-		return
+	if h := ins.processDuration.Inst(); h.Enabled(ctx) {
+		h.Record(ctx, seconds(start), d.process.outcome(err).record...)
 	}
-	set := d.processSet
-	if err != nil {
-		set = withError(d.processAttrs, err)
-	}
-	ins.processDuration.RecordSet(ctx, seconds(start), set)
 }
 
 func (ins *instruments) recordReceive(ctx context.Context, d *Destination, start time.Time, err error) {
-	if !ins.operationDuration.Enabled(ctx) {
-		return
+	if h := ins.operationDuration.Inst(); h.Enabled(ctx) {
+		h.Record(ctx, seconds(start), d.receive.outcome(err).record...)
 	}
-	set := d.receiveSet
-	if err != nil {
-		set = withError(d.receiveAttrs, err)
-	}
-	ins.operationDuration.RecordSet(ctx, seconds(start), set)
 }
 
 func (ins *instruments) recordSettle(ctx context.Context, d *Destination, s Settlement, start time.Time, err error) {
-	if !ins.operationDuration.Enabled(ctx) || s >= settlementCount {
-		return
+	if h := ins.operationDuration.Inst(); h.Enabled(ctx) && s < settlementCount {
+		h.Record(ctx, seconds(start), d.settle[s].outcome(err).record...)
 	}
-	set := d.settleSets[s]
-	if err != nil {
-		set = attribute.NewSet(append(set.ToSlice(), errorTypeAttribute(err))...)
-	}
-	ins.operationDuration.RecordSet(ctx, seconds(start), set)
 }
