@@ -89,7 +89,7 @@ func attr(s sdktrace.ReadOnlySpan, key string) string {
 	if !ok {
 		return "<absent>"
 	}
-	return v.Emit()
+	return v.String()
 }
 
 func newGoChannel(t testing.TB, cfg gochannel.Config) *gochannel.GoChannel {

@@ -172,4 +172,4 @@ func TestPublisherDecoratorOnRouterPublisher(t *testing.T) {
 type publishFunc func(topic string, msgs ...*message.Message) error
 
 func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
-func (publishFunc) Close() error                                          { return nil }
+func (publishFunc) Close() error                                           { return nil }

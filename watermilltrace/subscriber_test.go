@@ -1,0 +1,220 @@
+package watermilltrace_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace/watermilltrace"
+)
+
+func TestWrapSubscriberEndsSpanOnAckAndNack(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	t.Cleanup(func() { _ = sub.Close() })
+	msgs, err := sub.Subscribe(context.Background(), "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root := parentSpan(tr, "request")
+	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("jobs", message.NewMessageWithContext(ctx, "j1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	send := tr.waitSpans(t, "send jobs", 1)[0]
+
+	first := recv(t, msgs, "message")
+	sc := trace.SpanContextFromContext(first.Context())
+	if n := len(tr.ended("process jobs")); n != 0 {
+		t.Fatalf("%d process spans ended before the message was settled", n)
+	}
+	first.Nack()
+	nacked := tr.waitSpans(t, "process jobs", 1)[0]
+	if nacked.SpanContext().SpanID() != sc.SpanID() {
+		t.Errorf("the message's context does not carry its process span")
+	}
+	if nacked.Parent().SpanID() != send.SpanContext().SpanID() || nacked.SpanContext().TraceID() != root.SpanContext().TraceID() {
+		t.Errorf("process span parent %s, want the send span %s", nacked.Parent().SpanID(), send.SpanContext().SpanID())
+	}
+	if got := attr(nacked, "asynctrace.message.settlement"); got != "nack" {
+		t.Errorf("settlement %s, want nack", got)
+	}
+
+	// GoChannel delivers a nacked message again.
+	second := recv(t, msgs, "redelivered message")
+	second.Ack()
+	procs := tr.waitSpans(t, "process jobs", 2)
+	if got := attr(procs[1], "asynctrace.message.settlement"); got != "ack" {
+		t.Errorf("settlement %s, want ack", got)
+	}
+	if got := attr(procs[1], "messaging.destination.name"); got != "jobs" {
+		t.Errorf("destination %s", got)
+	}
+}
+
+func TestWrapSubscriberWatchesManyUnsettledMessages(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	t.Cleanup(func() { _ = sub.Close() })
+	msgs, err := sub.Subscribe(context.Background(), "batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := watermilltrace.WrapPublisher(g, tr.opts()...)
+	const n = 6
+	for i := range n {
+		if err := pub.Publish("batch", message.NewMessage(fmt.Sprint(i), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// GoChannel hands over the next message without waiting for the
+	// previous one's ack: all n are unsettled at once.
+	var got []*message.Message
+	for range n {
+		got = append(got, recv(t, msgs, "message"))
+	}
+	if k := len(tr.ended("process batch")); k != 0 {
+		t.Fatalf("%d spans ended before any settlement", k)
+	}
+	for i := n - 1; i >= 0; i-- {
+		if i%2 == 0 {
+			got[i].Ack()
+		} else {
+			got[i].Nack()
+		}
+		spans := tr.waitSpans(t, "process batch", n-i)
+		last := spans[len(spans)-1]
+		if attr(last, "messaging.message.id") != got[i].UUID {
+			t.Errorf("span ended for %s, want %s (the message just settled)", attr(last, "messaging.message.id"), got[i].UUID)
+		}
+		want := map[bool]string{true: "ack", false: "nack"}[i%2 == 0]
+		if s := attr(last, "asynctrace.message.settlement"); s != want {
+			t.Errorf("message %s: settlement %s, want %s", got[i].UUID, s, want)
+		}
+	}
+	// The nacked ones come back; settle them so that Close finds nothing.
+	for range n / 2 {
+		recv(t, msgs, "redelivered message").Ack()
+	}
+	tr.waitSpans(t, "process batch", n+n/2)
+}
+
+func TestWrapSubscriberCloseEndsUnsettledSpans(t *testing.T) {
+	tr := newTracing(t)
+	g := gochannel.NewGoChannel(gochannel.Config{}, nil)
+	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	msgs, err := sub.Subscribe(context.Background(), "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Publish("held", message.NewMessage("h1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	held := recv(t, msgs, "message")
+	closed := make(chan error, 1)
+	go func() { closed <- sub.Close() }()
+	if err := recv(t, closed, "Close"); err != nil {
+		t.Fatal(err)
+	}
+	if _, open := <-msgs; open {
+		t.Errorf("channel still open after Close")
+	}
+	procs := tr.waitSpans(t, "process held", 1)
+	if got := attr(procs[0], "asynctrace.message.settlement"); got != "abandoned" {
+		t.Errorf("settlement %s, want abandoned", got)
+	}
+	held.Ack() // late ack: nothing left to end, nothing panics
+	if _, err := sub.Subscribe(context.Background(), "held"); !errors.Is(err, watermilltrace.ErrSubscriberClosed) {
+		t.Errorf("Subscribe after Close: %v, want ErrSubscriberClosed", err)
+	}
+	if n := len(tr.ended("process held")); n != 1 {
+		t.Errorf("%d process spans, want 1", n)
+	}
+}
+
+func TestWrapSubscriberContextCancelClosesChannel(t *testing.T) {
+	tr := newTracing(t)
+	g := newGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	t.Cleanup(func() { _ = sub.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	msgs, err := sub.Subscribe(ctx, "cancelled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c1", "c2"} {
+		if err := g.Publish("cancelled", message.NewMessage(id, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv(t, msgs, "message") // unsettled; the second one waits to be handed over
+	deadline := time.Now().Add(waitTimeout)
+	for len(tr.rec.Started()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	for range msgs {
+		// The channel must close; a message still handed over here is
+		// fine, it is settled by Close below.
+	}
+	procs := tr.waitSpans(t, "process cancelled", 2)
+	for _, p := range procs {
+		if got := attr(p, "asynctrace.message.settlement"); got != "abandoned" {
+			t.Errorf("%s: settlement %s, want abandoned", attr(p, "messaging.message.id"), got)
+		}
+	}
+}
+
+// chanSubscriber delivers whatever the test sends on ch.
+type chanSubscriber struct{ ch chan *message.Message }
+
+func (s chanSubscriber) Subscribe(context.Context, string) (<-chan *message.Message, error) {
+	return s.ch, nil
+}
+
+func (s chanSubscriber) Close() error { close(s.ch); return nil }
+
+func TestWrapSubscriberBoundsWatchedMessages(t *testing.T) {
+	tr := newTracing(t)
+	inner := chanSubscriber{ch: make(chan *message.Message)}
+	sub := watermilltrace.WrapSubscriber(inner, tr.opts()...)
+	msgs, err := sub.Subscribe(context.Background(), "flood")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for i := range watermilltrace.MaxUnsettled + 1 {
+			inner.ch <- message.NewMessage(fmt.Sprint(i), nil)
+		}
+	}()
+	var got []*message.Message
+	for range watermilltrace.MaxUnsettled + 1 {
+		got = append(got, recv(t, msgs, "message"))
+	}
+	// Handing over one more than the bound makes the oldest unwatched.
+	evicted := tr.waitSpans(t, "process flood", 1)[0]
+	if attr(evicted, "messaging.message.id") != "0" || attr(evicted, "asynctrace.message.settlement") != "<absent>" {
+		t.Errorf("evicted span: id %s, settlement %s; want id 0 without settlement",
+			attr(evicted, "messaging.message.id"), attr(evicted, "asynctrace.message.settlement"))
+	}
+	got[0].Ack() // no longer watched
+	got[1].Ack()
+	spans := tr.waitSpans(t, "process flood", 2)
+	if attr(spans[1], "messaging.message.id") != "1" || attr(spans[1], "asynctrace.message.settlement") != "ack" {
+		t.Errorf("second span: id %s settlement %s", attr(spans[1], "messaging.message.id"), attr(spans[1], "asynctrace.message.settlement"))
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tr.ended("process flood")); n != watermilltrace.MaxUnsettled+1 {
+		t.Errorf("%d spans ended after Close, want %d", n, watermilltrace.MaxUnsettled+1)
+	}
+}
