@@ -51,9 +51,8 @@ func Example() {
 			continue
 		}
 		// The server span ends before the client reads the whole response.
-		traceID := strings.Split(traceResponse, "-")[1]
 		for _, s := range rec.Ended() {
-			if s.SpanContext().TraceID().String() == traceID {
+			if strings.Contains(traceResponse, s.SpanContext().TraceID().String()) {
 				fmt.Printf("  %s span %q\n", s.SpanKind(), s.Name())
 			}
 		}
@@ -63,4 +62,34 @@ func Example() {
 	// /v1/orders/7 -> "order 7", traceresponse present: true
 	//   server span "GET /v1/orders/{id}"
 	//   client span "GET"
+}
+
+// Outgoing requests carry the caller's trace in traceparent.
+func ExampleTransport() {
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("traceparent"))
+	}))
+	defer backend.Close()
+
+	client := &http.Client{Transport: httptrace.Transport(backend.Client().Transport,
+		httptrace.WithTracerProvider(tp), httptrace.WithPropagators(propagation.TraceContext{}))}
+
+	ctx, span := tp.Tracer("example").Start(context.Background(), "checkout")
+	defer span.End()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, backend.URL, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	traceparent, _ := io.ReadAll(resp.Body)
+
+	fmt.Println("backend saw the caller's trace:",
+		strings.Contains(string(traceparent), span.SpanContext().TraceID().String()))
+	// Output:
+	// backend saw the caller's trace: true
 }
