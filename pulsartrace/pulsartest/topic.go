@@ -1,0 +1,220 @@
+package pulsartest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/asynctrace/asynctrace/pulsartrace/pulsartest/internal/pulsarproto"
+)
+
+const partitionSuffix = "-partition-"
+
+// topicName is a parsed, normalised topic name.
+type topicName struct {
+	full      string // persistent://tenant/ns/local[-partition-N]
+	base      string // full without the partition suffix
+	namespace string // tenant/ns
+	partition int32  // -1 when the name has no partition suffix
+}
+
+// parseTopic accepts the forms clients use: "local", "tenant/ns/local",
+// "persistent://tenant/ns/local" (and non-persistent://, stored alike), plus
+// the legacy "tenant/cluster/ns/local", each optionally ending in
+// "-partition-N".
+func parseTopic(name string) (topicName, error) {
+	domain := "persistent"
+	rest := name
+	if i := strings.Index(name, "://"); i >= 0 {
+		domain, rest = name[:i], name[i+3:]
+		if domain != "persistent" && domain != "non-persistent" {
+			return topicName{}, fmt.Errorf("invalid topic domain %q in %q", domain, name)
+		}
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 1 && !strings.Contains(name, "://"):
+		parts = []string{"public", "default", parts[0]}
+	case len(parts) == 3, len(parts) == 4:
+	default:
+		return topicName{}, fmt.Errorf("invalid topic name %q", name)
+	}
+	for _, p := range parts {
+		if p == "" {
+			return topicName{}, fmt.Errorf("invalid topic name %q", name)
+		}
+	}
+	local := parts[len(parts)-1]
+	tn := topicName{
+		full:      domain + "://" + strings.Join(parts, "/"),
+		namespace: strings.Join(parts[:len(parts)-1], "/"),
+		partition: -1,
+	}
+	tn.base = tn.full
+	if i := strings.LastIndex(local, partitionSuffix); i > 0 {
+		if n, err := strconv.ParseInt(local[i+len(partitionSuffix):], 10, 32); err == nil && n >= 0 {
+			tn.partition = int32(n)
+			tn.base = strings.TrimSuffix(tn.full, local[i:])
+		}
+	}
+	return tn, nil
+}
+
+// topic is the stored log of one non-partitioned topic or one partition.
+type topic struct {
+	name      topicName
+	ledger    uint64
+	entries   []*entry
+	subs      map[string]*subscription
+	producers map[*producer]struct{}
+	schemas   []*pb.Schema     // index+1 is the schema version
+	lastSeq   map[string]int64 // highest sequence id stored per producer name
+}
+
+// entry is one stored SEND: a single message or a whole batch, kept exactly
+// as the producer sent it.
+type entry struct {
+	id                uint64
+	headersAndPayload []byte
+	meta              *pb.MessageMetadata
+	numMessages       int
+	receivedAt        time.Time
+}
+
+// key returns the routing key used by Key_Shared subscriptions.
+func (e *entry) key() string {
+	if k := e.meta.GetOrderingKey(); len(k) > 0 {
+		return string(k)
+	}
+	return e.meta.GetPartitionKey()
+}
+
+// topicLocked returns the stored topic for name, creating it when create
+// is set (Pulsar's default auto topic creation). Callers hold s.mu.
+func (s *Server) topicLocked(tn topicName, create bool) *topic {
+	if t, ok := s.topics[tn.full]; ok || !create {
+		return t
+	}
+	t := &topic{
+		name:      tn,
+		ledger:    s.nextLedger,
+		subs:      map[string]*subscription{},
+		producers: map[*producer]struct{}{},
+		lastSeq:   map[string]int64{},
+	}
+	s.nextLedger++
+	s.topics[tn.full] = t
+	return t
+}
+
+// CreatePartitionedTopic declares topic as partitioned with the given number
+// of partitions. Clients then see it as partitioned in their metadata
+// lookups. Creating it again with the same count is a no-op.
+func (s *Server) CreatePartitionedTopic(topic string, partitions int) error {
+	tn, err := parseTopic(topic)
+	if err != nil {
+		return fmt.Errorf("pulsartest: %w", err)
+	}
+	if tn.partition >= 0 {
+		return fmt.Errorf("pulsartest: %q names a partition, not a topic", topic)
+	}
+	if partitions < 1 {
+		return fmt.Errorf("pulsartest: partitions must be at least 1, got %d", partitions)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.partitioned[tn.full]; ok && n != partitions {
+		return fmt.Errorf("pulsartest: topic %q already has %d partitions", tn.full, n)
+	}
+	if t, ok := s.topics[tn.full]; ok && len(t.entries) > 0 {
+		return fmt.Errorf("pulsartest: %q already exists as a non-partitioned topic", tn.full)
+	}
+	s.partitioned[tn.full] = partitions
+	for i := range partitions {
+		ptn, _ := parseTopic(fmt.Sprintf("%s%s%d", tn.full, partitionSuffix, i))
+		s.topicLocked(ptn, true)
+	}
+	return nil
+}
+
+func (t *topic) removeProducer(p *producer) {
+	delete(t.producers, p)
+}
+
+// append stores one SEND and returns its entry.
+func (t *topic) append(producerName string, seq, highestSeq uint64, data []byte, meta *pb.MessageMetadata) *entry {
+	n := 1
+	if meta.NumMessagesInBatch != nil {
+		n = max(int(meta.GetNumMessagesInBatch()), 1)
+	}
+	e := &entry{
+		id:                uint64(len(t.entries)),
+		headersAndPayload: data,
+		meta:              meta,
+		numMessages:       n,
+		receivedAt:        time.Now(),
+	}
+	t.entries = append(t.entries, e)
+	last := int64(max(seq, highestSeq))
+	if prev, ok := t.lastSeq[producerName]; !ok || last > prev {
+		t.lastSeq[producerName] = last
+	}
+	return e
+}
+
+// messageID returns the wire id of the entry.
+func (t *topic) messageID(entryID uint64) *pb.MessageIdData {
+	return &pb.MessageIdData{
+		LedgerId:  proto.Uint64(t.ledger),
+		EntryId:   proto.Uint64(entryID),
+		Partition: proto.Int32(t.name.partition),
+	}
+}
+
+// schemaVersion encodes a version the way brokers do: an 8-byte big-endian
+// number.
+func schemaVersion(v int) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(v))
+}
+
+// schemaFor returns the schema with the given encoded version, or the latest
+// when version is empty.
+func (t *topic) schemaFor(version []byte) (*pb.Schema, []byte) {
+	if len(t.schemas) == 0 {
+		return nil, nil
+	}
+	if len(version) == 0 {
+		return t.schemas[len(t.schemas)-1], schemaVersion(len(t.schemas) - 1)
+	}
+	if len(version) != 8 {
+		return nil, nil
+	}
+	v := binary.BigEndian.Uint64(version)
+	if v >= uint64(len(t.schemas)) {
+		return nil, nil
+	}
+	return t.schemas[v], version
+}
+
+// registerSchema returns the version of an identical registered schema or
+// adds sc as a new version. Compatibility is not checked: every change is
+// accepted, as with a namespace whose compatibility strategy is
+// ALWAYS_COMPATIBLE.
+func (t *topic) registerSchema(sc *pb.Schema) []byte {
+	for i, old := range t.schemas {
+		if old.GetType() == sc.GetType() && bytes.Equal(old.GetSchemaData(), sc.GetSchemaData()) &&
+			slices.EqualFunc(old.GetProperties(), sc.GetProperties(), func(a, b *pb.KeyValue) bool {
+				return a.GetKey() == b.GetKey() && a.GetValue() == b.GetValue()
+			}) {
+			return schemaVersion(i)
+		}
+	}
+	t.schemas = append(t.schemas, proto.Clone(sc).(*pb.Schema))
+	return schemaVersion(len(t.schemas) - 1)
+}
