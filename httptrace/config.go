@@ -9,10 +9,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// DefaultHealthPaths are the request paths that Middleware and Handler serve
-// without a span unless WithHealthPaths replaces them: probes and scrapes
-// arrive every few seconds and would drown the traces people look for.
-var DefaultHealthPaths = []string{"/livez", "/readyz", "/healthz", "/metrics"}
+// DefaultHealthPaths returns the request paths that Middleware and Handler
+// serve without a span unless WithHealthPaths replaces them: /livez, /readyz,
+// /healthz and /metrics. Probes and scrapes arrive every few seconds and
+// would drown the traces people look for.
+func DefaultHealthPaths() []string {
+	return []string{"/livez", "/readyz", "/healthz", "/metrics"}
+}
 
 // Option configures Middleware, Handler, Transport and Client.
 type Option interface {
@@ -36,7 +39,7 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{traceResponse: true}
-	WithHealthPaths(DefaultHealthPaths...).apply(c)
+	WithHealthPaths(DefaultHealthPaths()...).apply(c)
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
@@ -99,7 +102,7 @@ func WithPropagators(p propagation.TextMapPropagator) Option {
 	return optionFunc(func(c *config) { c.propagators = p })
 }
 
-// WithHealthPaths replaces DefaultHealthPaths: requests whose URL path equals
+// WithHealthPaths replaces DefaultHealthPaths(): requests whose URL path equals
 // one of paths exactly are served without a span, without trace context
 // extraction and without a traceresponse header. Call it with no paths to
 // trace every request.

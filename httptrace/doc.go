@@ -11,7 +11,7 @@
 // header is absent or malformed (the request is served either way). On top
 // of otelhttp it:
 //
-//   - serves DefaultHealthPaths (/livez, /readyz, /healthz, /metrics)
+//   - serves DefaultHealthPaths() (/livez, /readyz, /healthz, /metrics)
 //     without spans; WithHealthPaths replaces the list and WithFilter adds
 //     predicates;
 //   - returns the server span's context in the W3C Trace Context Level 2

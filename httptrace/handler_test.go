@@ -159,7 +159,7 @@ func TestHealthPathsAreServedWithoutSpans(t *testing.T) {
 	f := newFixture(t, nil)
 	srv := serve(t, httptrace.Handler(okHandler("ok"), f.options()...))
 
-	for _, p := range httptrace.DefaultHealthPaths {
+	for _, p := range httptrace.DefaultHealthPaths() {
 		status, body, hdr := get(t, srv, p, "00-"+upstreamTraceID+"-"+upstreamSpanID+"-01")
 		assert.Equal(t, http.StatusOK, status, p)
 		assert.Equal(t, "ok", body, p)

@@ -12,9 +12,38 @@ import (
 // context in the traceparent header (and whatever else the propagator
 // writes). Server-only options (health paths, filters, route function,
 // traceresponse) have no effect here.
+//
+// The returned RoundTripper also has CloseIdleConnections, forwarded to
+// base, so that http.Client.CloseIdleConnections still reaches the
+// connection pool.
 func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
 	c := newConfig(opts)
-	return otelhttp.NewTransport(base, c.otelhttpOptions(otelhttp.WithSpanNameFormatter(clientSpanName))...)
+	return &transport{
+		traced: otelhttp.NewTransport(base, c.otelhttpOptions(otelhttp.WithSpanNameFormatter(clientSpanName))...),
+		base:   base,
+	}
+}
+
+// transport adds CloseIdleConnections, which otelhttp.Transport lacks.
+type transport struct {
+	traced *otelhttp.Transport
+	base   http.RoundTripper
+}
+
+// RoundTrip sends r through the otelhttp transport.
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.traced.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport, if it keeps any.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // Client returns a copy of base (a zero http.Client when nil) whose

@@ -108,3 +108,34 @@ func TestTransportRoundTripErrorIsRecorded(t *testing.T) {
 	span := onlySpan(t, f.rec)
 	assert.Equal(t, "Error", span.Status().Code.String())
 }
+
+type closeRecorder struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *closeRecorder) CloseIdleConnections() { c.closed++ }
+
+func TestClientCloseIdleConnectionsReachesBase(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := serve(t, okHandler("ok"))
+	base := &closeRecorder{RoundTripper: srv.Client().Transport}
+	c := httptrace.Client(&http.Client{Transport: base}, f.options()...)
+
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	c.CloseIdleConnections()
+	assert.Equal(t, 1, base.closed)
+	assert.Len(t, f.rec.Ended(), 1)
+
+	// A base without the method is fine too.
+	plain := httptrace.Transport(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, http.ErrNotSupported
+	}))
+	(&http.Client{Transport: plain}).CloseIdleConnections()
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
