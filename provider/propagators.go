@@ -1,0 +1,37 @@
+package provider
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// newPropagator resolves the propagator: OTEL_PROPAGATORS wins (names
+// tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none, or any
+// registered with autoprop), then WithPropagator, then W3C Trace Context and
+// Baggage. Unlike autoprop.NewTextMapPropagator, which reports an unknown
+// name to the global error handler and carries on, an unknown name fails.
+func newPropagator(c *config) (propagation.TextMapPropagator, error) {
+	v, ok := lookupEnv(envPropagators)
+	if !ok {
+		if c.propagator != nil {
+			return c.propagator, nil
+		}
+		return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}), nil
+	}
+	var names []string
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, invalidf("%s: %q names no propagator", envPropagators, v)
+	}
+	p, err := autoprop.TextMapPropagator(names...)
+	if err != nil {
+		return nil, invalidf("%s: %v", envPropagators, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,267 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/log"
+	logglobal "go.opentelemetry.io/otel/log/global"
+	lognoop "go.opentelemetry.io/otel/log/noop"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of the log records that
+// [Provider.LogHandler] emits.
+const ScopeName = "github.com/asynctrace/asynctrace/provider"
+
+// Provider owns the tracer, meter and (optionally) logger providers that
+// [Start] set up, and the propagator. Its methods are safe for concurrent use.
+type Provider struct {
+	tp   trace.TracerProvider
+	mp   metric.MeterProvider
+	lp   log.LoggerProvider
+	prop propagation.TextMapPropagator
+	res  *resource.Resource
+
+	// SDK parts to flush and shut down; nil when disabled or not configured.
+	sdkTP *sdktrace.TracerProvider
+	sdkMP *sdkmetric.MeterProvider
+	sdkLP *sdklog.LoggerProvider
+	// The pipelines' processors, shut down directly when the providers'
+	// own Shutdown gave up early; see onceSpanProcessor.
+	spanProcs []*onceSpanProcessor
+	logProcs  []sdklog.Processor
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Start sets up OpenTelemetry for a service: resource, sampler, span, metric
+// and (with [WithLogs]) log pipelines, and propagator; and, unless
+// [WithoutGlobals] is given, installs them as the otel globals. ctx bounds
+// resource detection only; Start never contacts the collector, so it returns
+// promptly even when the collector is down.
+//
+// Start returns an error wrapping [ErrInvalidConfig] for bad configuration
+// from options or environment. On error nothing is installed and nothing
+// needs shutting down.
+//
+// With OTEL_SDK_DISABLED=true, Start installs no-op tracer, meter and logger
+// providers (no resource detection, no exporters, no goroutines) but still
+// installs the configured propagator, so trace context that enters the
+// service keeps flowing to the services it calls.
+func Start(ctx context.Context, opts ...Option) (*Provider, error) {
+	c := newConfig(opts)
+	prop, err := newPropagator(&c)
+	if err != nil {
+		return nil, err
+	}
+	if sdkDisabled() {
+		p := &Provider{
+			tp:   tracenoop.NewTracerProvider(),
+			mp:   metricnoop.NewMeterProvider(),
+			lp:   lognoop.NewLoggerProvider(),
+			prop: prop,
+		}
+		p.installGlobals(&c)
+		return p, nil
+	}
+	sampler, err := newSampler(&c)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateExporters(&c); err != nil {
+		return nil, err
+	}
+	res, err := newResource(ctx, &c)
+	if err != nil {
+		return nil, err
+	}
+
+	procs, err := newSpanProcessors(ctx, &c)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{prop: prop, res: res}
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
+	for _, sp := range procs {
+		once := &onceSpanProcessor{SpanProcessor: sp}
+		p.spanProcs = append(p.spanProcs, once)
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(once))
+	}
+	p.sdkTP = sdktrace.NewTracerProvider(tpOpts...)
+	p.tp = p.sdkTP
+
+	if p.mp, p.sdkMP, err = newMeterProvider(ctx, &c, res); err != nil {
+		_ = p.Shutdown(ctx)
+		return nil, err
+	}
+	if p.lp, p.sdkLP, p.logProcs, err = newLoggerProvider(ctx, &c, res); err != nil {
+		_ = p.Shutdown(ctx)
+		return nil, err
+	}
+	p.installGlobals(&c)
+	return p, nil
+}
+
+// validateExporters checks every exporter name and OTLP setting before
+// anything is built, so that a bad setting for one signal does not leave
+// another signal's pipeline half started.
+func validateExporters(c *config) error {
+	check := func(envKey string, code []string, option string, sig signal) error {
+		names, err := exporterNames(envKey, code, option)
+		if err != nil {
+			return err
+		}
+		if contains(names, exporterOTLP) {
+			_, err = resolveOTLP(sig, c)
+		}
+		return err
+	}
+	if err := check(envTracesExporter, c.traces, "WithTracesExporter", signalTraces); err != nil {
+		return err
+	}
+	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", signalMetrics); err != nil {
+		return err
+	}
+	if c.logsEnabled {
+		return check(envLogsExporter, c.logs, "WithLogsExporter", signalLogs)
+	}
+	return nil
+}
+
+func (p *Provider) installGlobals(c *config) {
+	if c.withoutGlobals {
+		return
+	}
+	otel.SetTextMapPropagator(p.prop)
+	otel.SetTracerProvider(p.tp)
+	otel.SetMeterProvider(p.mp)
+	if c.logsEnabled {
+		logglobal.SetLoggerProvider(p.lp)
+	}
+}
+
+// TracerProvider returns the tracer provider: the SDK's, or a no-op one when
+// OTEL_SDK_DISABLED=true.
+func (p *Provider) TracerProvider() trace.TracerProvider { return p.tp }
+
+// MeterProvider returns the meter provider: the SDK's, or a no-op one when
+// OTEL_SDK_DISABLED=true or no metric exporter or reader is configured.
+func (p *Provider) MeterProvider() metric.MeterProvider { return p.mp }
+
+// LoggerProvider returns the OpenTelemetry logger provider: the SDK's with
+// [WithLogs], otherwise a no-op one.
+func (p *Provider) LoggerProvider() log.LoggerProvider { return p.lp }
+
+// Propagator returns the propagator, also when OTEL_SDK_DISABLED=true.
+func (p *Provider) Propagator() propagation.TextMapPropagator { return p.prop }
+
+// Resource returns the resource shared by all signals, or nil when
+// OTEL_SDK_DISABLED=true.
+func (p *Provider) Resource() *resource.Resource { return p.res }
+
+// LogHandler returns an slog.Handler that turns slog records into
+// OpenTelemetry log records, correlated with the span in the context passed
+// to the slog call (use the *Context methods such as slog.InfoContext).
+// Without [WithLogs] the records are dropped.
+//
+//	slog.SetDefault(slog.New(p.LogHandler()))
+func (p *Provider) LogHandler() slog.Handler {
+	return otelslog.NewHandler(ScopeName, otelslog.WithLoggerProvider(p.lp))
+}
+
+// ForceFlush exports everything buffered so far, bounded by ctx.
+func (p *Provider) ForceFlush(ctx context.Context) error {
+	return p.each(ctx, func(ctx context.Context, tp *sdktrace.TracerProvider) error { return tp.ForceFlush(ctx) },
+		func(ctx context.Context, mp *sdkmetric.MeterProvider) error { return mp.ForceFlush(ctx) },
+		func(ctx context.Context, lp *sdklog.LoggerProvider) error { return lp.ForceFlush(ctx) })
+}
+
+// Shutdown flushes and stops every pipeline, in parallel, and returns when
+// they are done or ctx ends, whichever comes first. A collector that never
+// answers therefore delays Shutdown only until ctx's deadline; the data it
+// had not accepted is lost and ctx's error is returned. Telemetry recorded
+// after Shutdown is dropped. Calling Shutdown again returns the first
+// call's result.
+func (p *Provider) Shutdown(ctx context.Context) error {
+	p.shutdownOnce.Do(func() {
+		p.shutdownErr = p.each(ctx, p.shutdownTraces, func(ctx context.Context, mp *sdkmetric.MeterProvider) error { return mp.Shutdown(ctx) },
+			p.shutdownLogs)
+	})
+	return p.shutdownErr
+}
+
+func (p *Provider) shutdownTraces(ctx context.Context, tp *sdktrace.TracerProvider) error {
+	err := tp.Shutdown(ctx)
+	if err != nil {
+		// Processors skipped because ctx ended still stop their goroutines
+		// when shut down with that ended ctx; their errors would only
+		// repeat ctx's.
+		for _, sp := range p.spanProcs {
+			_ = sp.Shutdown(ctx)
+		}
+	}
+	return err
+}
+
+func (p *Provider) shutdownLogs(ctx context.Context, lp *sdklog.LoggerProvider) error {
+	err := lp.Shutdown(ctx)
+	if err != nil {
+		// As for spans: LoggerProvider.Shutdown skips its processors when ctx
+		// ends while records are being emitted. Shutting a batch processor
+		// down twice is a no-op.
+		for _, proc := range p.logProcs {
+			_ = proc.Shutdown(ctx)
+		}
+	}
+	return err
+}
+
+// each runs one operation per configured SDK provider concurrently, so a
+// stuck trace export does not eat the metrics' share of ctx, and joins the
+// errors.
+func (p *Provider) each(ctx context.Context,
+	onTP func(context.Context, *sdktrace.TracerProvider) error,
+	onMP func(context.Context, *sdkmetric.MeterProvider) error,
+	onLP func(context.Context, *sdklog.LoggerProvider) error,
+) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	run := func(what string, f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("provider: %s: %w", what, err))
+				mu.Unlock()
+			}
+		})
+	}
+	if p.sdkTP != nil {
+		run("traces", func() error { return onTP(ctx, p.sdkTP) })
+	}
+	if p.sdkMP != nil {
+		run("metrics", func() error { return onMP(ctx, p.sdkMP) })
+	}
+	if p.sdkLP != nil {
+		run("logs", func() error { return onLP(ctx, p.sdkLP) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

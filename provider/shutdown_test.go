@@ -1,0 +1,133 @@
+package provider_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynctrace/asynctrace/internal/otlptest"
+	"github.com/asynctrace/asynctrace/provider"
+)
+
+// generous bounds: these guard against blocking, not measure speed.
+const (
+	startBound    = 5 * time.Second
+	shutdownCtx   = 2 * time.Second
+	shutdownBound = 10 * time.Second
+)
+
+func startTimed(t *testing.T, opts ...provider.Option) *provider.Provider {
+	t.Helper()
+	begin := time.Now()
+	p, err := provider.Start(context.Background(), opts...)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if d := time.Since(begin); d > startBound {
+		t.Fatalf("Start took %v", d)
+	}
+	return p
+}
+
+func shutdownTimed(t *testing.T, p *provider.Provider) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownCtx)
+	defer cancel()
+	begin := time.Now()
+	err := p.Shutdown(ctx)
+	if d := time.Since(begin); d > shutdownBound {
+		t.Fatalf("Shutdown took %v with a %v context", d, shutdownCtx)
+	}
+	return err
+}
+
+func TestUnreachableCollector(t *testing.T) {
+	exportErrors.reset()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlptest.UnusedURL(t))
+	p := startTimed(t, provider.WithServiceName("checkout"), provider.WithoutGlobals(), provider.WithLogs())
+	emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("provider-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	// A refused connection is not retried. The span batch is dropped and
+	// its error goes to the global error handler; the final metric export
+	// fails and the meter provider returns that error from Shutdown.
+	err := shutdownTimed(t, p)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "connection refused") ||
+		!strings.Contains(err.Error(), "provider: metrics") {
+		t.Fatalf("Shutdown = %v, want the metric export's connection refused error", err)
+	}
+	if len(exportErrors.all()) == 0 {
+		t.Error("the failed span export was not reported to the otel error handler")
+	}
+}
+
+func TestHangingCollector(t *testing.T) {
+	srv := newServer(t, otlptest.WithMode(otlptest.Hang))
+	p := startTimed(t, provider.WithServiceName("checkout"), provider.WithEndpoint(srv.URL()), provider.WithoutGlobals(), provider.WithLogs())
+	emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("provider-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	err := shutdownTimed(t, p)
+	// The collector accepted the export requests and never answered, so the
+	// pipelines give up when the context ends and say so.
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want context.DeadlineExceeded", err)
+	}
+	reqs := srv.Requests()
+	paths := map[string]bool{}
+	for _, r := range reqs {
+		paths[r.Path] = true
+	}
+	if !paths[otlptest.TracesPath] || !paths[otlptest.MetricsPath] {
+		t.Errorf("requests reached %v, want traces and metrics", paths)
+	}
+	// Release the hanging requests so their goroutines end before goleak looks.
+	srv.Close()
+}
+
+func TestShutdownTwiceAndFlushAfter(t *testing.T) {
+	srv := newServer(t)
+	p := start(t, provider.WithEndpoint(srv.URL()), provider.WithoutGlobals())
+	emitTrace(p)
+	ctx := context.Background()
+	if err := p.ForceFlush(ctx); err != nil {
+		t.Fatalf("ForceFlush: %v", err)
+	}
+	if _, err := srv.WaitSpans(waitCtx(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("first Shutdown: %v", err)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("second Shutdown: %v", err)
+	}
+	// Spans after shutdown are dropped, not exported and not a panic.
+	before := len(srv.Spans())
+	emitTrace(p)
+	_ = p.ForceFlush(ctx)
+	if after := len(srv.Spans()); after != before {
+		t.Errorf("spans after Shutdown were exported: %d -> %d", before, after)
+	}
+}
+
+func TestShutdownWithExpiredContext(t *testing.T) {
+	srv := newServer(t, otlptest.WithMode(otlptest.Hang))
+	p := startTimed(t, provider.WithEndpoint(srv.URL()), provider.WithoutGlobals(), provider.WithLogs())
+	emitTrace(p)
+	slog.New(p.LogHandler()).Info("shutting down")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	begin := time.Now()
+	err := p.Shutdown(ctx)
+	if d := time.Since(begin); d > shutdownBound {
+		t.Fatalf("Shutdown with a cancelled context took %v", d)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown = %v, want context.Canceled", err)
+	}
+	srv.Close()
+}
