@@ -146,8 +146,12 @@ func (sub *subscription) ackIndexes(id uint64, ackSet []int64) {
 // ackCumulative acknowledges everything up to and including id (or, with an
 // ack set, up to id and the acknowledged indexes of id).
 func (sub *subscription) ackCumulative(id uint64, ackSet []int64) {
-	end := min(id, uint64(len(sub.topic.entries)))
-	for e := uint64(sub.markDelete + 1); e < end; e++ {
+	// The client acknowledges "the entry before" a partly consumed batch,
+	// which is entry -1 (all bits set) for the first entry: nothing.
+	if id >= uint64(len(sub.topic.entries)) {
+		return
+	}
+	for e := uint64(sub.markDelete + 1); e < id; e++ {
 		sub.ackEntry(e)
 	}
 	if len(ackSet) > 0 {
