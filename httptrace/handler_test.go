@@ -409,3 +409,27 @@ func TestNilOptionIsIgnored(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Len(t, f.rec.Ended(), 1)
 }
+
+// Echo and Gin match the route before their middleware runs; their adapters
+// hand it over in r.Pattern.
+func TestPatternSetBeforeMiddleware(t *testing.T) {
+	f := newFixture(t, nil)
+	mw := httptrace.Middleware(f.options()...)
+	inner := mw(okHandler("ok"))
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Pattern = "/items/{id}"
+		inner.ServeHTTP(w, r)
+	}))
+
+	get(t, srv, "/items/9", "")
+	span := onlySpan(t, f.rec)
+	assert.Equal(t, "GET /items/{id}", span.Name())
+	n := 0
+	for _, kv := range span.Attributes() {
+		if kv.Key == "http.route" {
+			n++
+			assert.Equal(t, "/items/{id}", kv.Value.AsString())
+		}
+	}
+	assert.Equal(t, 1, n, "http.route appears exactly once")
+}
