@@ -1,0 +1,449 @@
+package pulsartrace
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// Attributes of the process span that the semantic conventions do not
+// define for Pulsar. They follow the conventions' habit of a system
+// namespace (messaging.kafka.*, messaging.rabbitmq.*).
+const (
+	// RedeliveryCountKey is the broker's redelivery count of the message
+	// (pulsar.Message.RedeliveryCount): how often it was delivered before,
+	// after a nack, an ack timeout or a consumer failure. Recorded on every
+	// process span, 0 included.
+	RedeliveryCountKey = attribute.Key("messaging.pulsar.message.redelivery_count")
+	// ReconsumeTimesKey is how often the message went through the retry
+	// topic with ReconsumeLater (the client's RECONSUMETIMES property).
+	// Recorded only on messages read from a retry or dead-letter topic.
+	ReconsumeTimesKey = attribute.Key("messaging.pulsar.message.reconsume_times")
+)
+
+// Consumer is a pulsar.Consumer that starts a process span for every
+// message it hands out and ends it when the message is settled. Create it
+// with [WrapConsumer]; it is a drop-in replacement wherever a
+// pulsar.Consumer is used. Its methods are safe for concurrent use.
+type Consumer struct {
+	pulsar.Consumer
+	in  *messaging.Instrumenter
+	sub string
+	// anonymous is the destination of operations not tied to a message
+	// of a known topic: a failed Receive, an AckID of an untracked id.
+	anonymous *messaging.Destination
+	open      *unsettled
+
+	mu     sync.Mutex // guards closed, ch and the start of pump
+	closed bool
+	ch     chan pulsar.ConsumerMessage
+	done   chan struct{}
+	pumps  sync.WaitGroup
+	once   sync.Once
+}
+
+var _ pulsar.Consumer = (*Consumer)(nil)
+
+// errNoMessage reports a Receive of the wrapped consumer that returned
+// neither a message nor an error.
+var errNoMessage = errors.New("pulsartrace: the consumer returned no message")
+
+// WrapConsumer returns a Consumer that receives from c and traces every
+// message. Messages come out of Receive, ReceiveContext and Chan wrapped,
+// carrying the context of their process span: get it with
+// [ContextFromMessage]. Settle them through the returned Consumer (or the
+// Consumer field of a ConsumerMessage from Chan, which is the same) so that
+// the span ends with the outcome; close the returned Consumer, not c, so
+// that it can end the spans of messages never settled.
+//
+// Wrapping nil returns nil; wrapping a Consumer returns it unchanged.
+func WrapConsumer(c pulsar.Consumer, opts ...asynctrace.Option) *Consumer {
+	if c == nil {
+		return nil
+	}
+	if w, ok := c.(*Consumer); ok {
+		return w
+	}
+	in := newInstrumenter(opts)
+	sub := c.Subscription()
+	return &Consumer{
+		Consumer:  c,
+		in:        in,
+		sub:       sub,
+		anonymous: in.Destination("", sub, ""),
+		open:      newUnsettled(DefaultMaxUnsettled),
+		done:      make(chan struct{}),
+	}
+}
+
+// WithMaxUnsettled bounds how many received messages may wait for
+// settlement with their span open; past n, the oldest span is ended as
+// abandoned (asynctrace.message.settlement=abandoned) and its later
+// settlement is passed to the client untraced. n < 1 means
+// [DefaultMaxUnsettled]. Call it before receiving; it returns c.
+func (c *Consumer) WithMaxUnsettled(n int) *Consumer {
+	if n < 1 {
+		n = DefaultMaxUnsettled
+	}
+	c.open.mu.Lock()
+	c.open.max = n
+	c.open.mu.Unlock()
+	return c
+}
+
+// Unwrap returns the consumer that WrapConsumer wrapped.
+func (c *Consumer) Unwrap() pulsar.Consumer { return c.Consumer }
+
+// Unsettled is the number of messages handed out whose spans are open.
+func (c *Consumer) Unsettled() int { return c.open.len() }
+
+// Receive waits for the next message, like the client's Receive, and
+// returns it with its process span started. The span's context is not
+// tied to ctx's cancellation (ctx only bounds the wait); get it with
+// [ContextFromMessage].
+func (c *Consumer) Receive(ctx context.Context) (pulsar.Message, error) {
+	_, msg, err := c.receive(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// ReceiveContext waits for the next message and returns it with the
+// context of its process span. That context is derived from ctx: it holds
+// ctx's values and is done when ctx is done. The message also carries it
+// for [ContextFromMessage].
+func (c *Consumer) ReceiveContext(ctx context.Context) (context.Context, pulsar.Message, error) {
+	pctx, msg, err := c.receive(ctx, false)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return pctx, msg, nil
+}
+
+func (c *Consumer) receive(ctx context.Context, detach bool) (context.Context, *tracedMessage, error) {
+	start := time.Now()
+	m, err := c.Consumer.Receive(ctx)
+	if err == nil && m == nil {
+		err = errNoMessage
+	}
+	if err != nil {
+		c.in.RecordReceive(ctx, c.anonymous, start, err)
+		return ctx, nil, err
+	}
+	base := ctx
+	if detach && ctx.Done() != nil {
+		base = context.WithoutCancel(ctx)
+	}
+	tm := c.deliver(base, m)
+	c.in.RecordReceive(ctx, tm.dl.d, start, nil)
+	return tm.dl.proc.Context(), tm, nil
+}
+
+// Chan returns a channel of the consumer's messages, like the client's
+// Chan, each wrapped with its process span started. The ConsumerMessage's
+// Consumer is c. As with the client, the channel is never closed; it stops
+// delivering when c is closed.
+func (c *Consumer) Chan() <-chan pulsar.ConsumerMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan pulsar.ConsumerMessage)
+		if !c.closed {
+			c.pumps.Add(1)
+			go c.pump(c.Consumer.Chan())
+		}
+	}
+	return c.ch
+}
+
+// pump moves messages from the client's channel to c's, starting their
+// spans. It holds at most one message the user has not taken; if c closes
+// first, that message's span is ended as abandoned by Close and the broker
+// redelivers the message, which was never acknowledged.
+func (c *Consumer) pump(in <-chan pulsar.ConsumerMessage) {
+	defer c.pumps.Done()
+	for {
+		select {
+		case <-c.done:
+			return
+		case cm := <-in:
+			out := pulsar.ConsumerMessage{Consumer: c, Message: cm.Message}
+			if cm.Message != nil {
+				out.Message = c.deliver(context.Background(), cm.Message)
+			}
+			select {
+			case c.ch <- out:
+			case <-c.done:
+				return
+			}
+		}
+	}
+}
+
+// deliver starts the process span of m and tracks it until settlement.
+func (c *Consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage {
+	topic := m.Topic()
+	props := m.Properties()
+	tm := &tracedMessage{Message: m}
+	dl := &tm.dl
+	dl.d = c.in.Destination(destinationName(topic), c.sub, "")
+	dl.topic = topic
+	id := m.ID()
+	if id != nil {
+		dl.key = keyOf(id)
+	}
+	_, dl.proc = c.in.StartProcess(ctx, dl.d, props, "", len(m.Payload()))
+	if span := dl.proc.Span(); span.IsRecording() {
+		// The id is set here rather than handed to StartProcess so that
+		// it is formatted only for spans that record it.
+		attrs := make([]attribute.KeyValue, 0, 3)
+		if id != nil {
+			attrs = append(attrs, semconv.MessagingMessageID(id.String()))
+		}
+		attrs = append(attrs, RedeliveryCountKey.Int64(int64(m.RedeliveryCount())))
+		if n, err := strconv.Atoi(props[pulsar.SysPropertyReconsumeTimes]); err == nil {
+			attrs = append(attrs, ReconsumeTimesKey.Int(n))
+		}
+		span.SetAttributes(attrs...)
+	}
+	if id == nil {
+		// Nothing could ever settle it by id; it ends on Close.
+		dl.key = idKey{ledger: -1, entry: -1, batch: -1, partition: -1}
+	}
+	evicted, ok := c.open.add(dl)
+	if !ok {
+		dl.proc.End(messaging.SettleAbandoned, nil)
+	}
+	for _, old := range evicted {
+		old.proc.End(messaging.SettleAbandoned, nil)
+	}
+	return tm
+}
+
+// Ack acknowledges msg through the wrapped consumer and ends its span
+// with settlement "ack" (and the error of the ack, if any).
+func (c *Consumer) Ack(msg pulsar.Message) error {
+	if msg == nil {
+		return c.Consumer.Ack(msg)
+	}
+	start := time.Now()
+	err := c.Consumer.Ack(UnwrapMessage(msg))
+	c.settle(msg.ID(), msg.Topic(), messaging.SettleAck, start, err, nil)
+	return err
+}
+
+// AckID acknowledges the message with id msgID and ends its span.
+func (c *Consumer) AckID(msgID pulsar.MessageID) error {
+	if msgID == nil {
+		return c.Consumer.AckID(msgID)
+	}
+	start := time.Now()
+	err := c.Consumer.AckID(msgID)
+	c.settle(msgID, "", messaging.SettleAck, start, err, nil)
+	return err
+}
+
+// AckIDList acknowledges the messages with the ids in msgIDs and ends
+// their spans; with AckWithResponse, each span gets its own message's
+// error from the client's pulsar.AckError.
+func (c *Consumer) AckIDList(msgIDs []pulsar.MessageID) error {
+	start := time.Now()
+	err := c.Consumer.AckIDList(msgIDs)
+	var perID pulsar.AckError
+	errors.As(err, &perID)
+	for _, id := range msgIDs {
+		if id == nil {
+			continue
+		}
+		idErr := err
+		if perID != nil {
+			idErr = ackErrorFor(perID, id)
+		}
+		c.endDeliveries(keyOf(id), messaging.SettleAck, idErr)
+	}
+	c.in.RecordSettle(context.Background(), c.anonymous, messaging.SettleAck, start, err)
+	return err
+}
+
+// ackErrorFor finds id's error in a pulsar.AckError, whose keys may be
+// other MessageID values of the same position.
+func ackErrorFor(ackErr pulsar.AckError, id pulsar.MessageID) error {
+	if err, ok := ackErr[id]; ok {
+		return err
+	}
+	k := keyOf(id)
+	for other, err := range ackErr {
+		if other != nil && keyOf(other) == k {
+			return err
+		}
+	}
+	return nil
+}
+
+// AckWithTxn acknowledges msg within txn and ends its span with
+// settlement "ack". The span ends when the ack is handed to the
+// transaction, not when the transaction commits.
+func (c *Consumer) AckWithTxn(msg pulsar.Message, txn pulsar.Transaction) error {
+	if msg == nil {
+		return c.Consumer.AckWithTxn(msg, txn)
+	}
+	start := time.Now()
+	err := c.Consumer.AckWithTxn(UnwrapMessage(msg), txn)
+	c.settle(msg.ID(), msg.Topic(), messaging.SettleAck, start, err, nil)
+	return err
+}
+
+// AckCumulative acknowledges msg and every earlier message of its topic
+// partition, and ends the spans of all of them that are open.
+func (c *Consumer) AckCumulative(msg pulsar.Message) error {
+	if msg == nil {
+		return c.Consumer.AckCumulative(msg)
+	}
+	start := time.Now()
+	err := c.Consumer.AckCumulative(UnwrapMessage(msg))
+	c.settleCumulative(msg.ID(), msg.Topic(), start, err)
+	return err
+}
+
+// AckIDCumulative acknowledges the message with id msgID and every
+// earlier message of its partition, and ends their open spans.
+func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
+	if msgID == nil {
+		return c.Consumer.AckIDCumulative(msgID)
+	}
+	start := time.Now()
+	err := c.Consumer.AckIDCumulative(msgID)
+	c.settleCumulative(msgID, "", start, err)
+	return err
+}
+
+func (c *Consumer) settleCumulative(id pulsar.MessageID, topic string, start time.Time, err error) {
+	done := c.open.takeCumulative(keyOf(id), topic)
+	for _, dl := range done {
+		dl.proc.End(messaging.SettleAck, err)
+	}
+	ctx, d := context.Background(), c.destinationOf(topic)
+	if len(done) > 0 {
+		ctx, d = done[len(done)-1].proc.Context(), done[len(done)-1].d
+	}
+	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, err)
+}
+
+// Nack asks for msg to be redelivered and ends its span with settlement
+// "nack".
+func (c *Consumer) Nack(msg pulsar.Message) {
+	if msg == nil {
+		c.Consumer.Nack(msg)
+		return
+	}
+	start := time.Now()
+	c.Consumer.Nack(UnwrapMessage(msg))
+	c.settle(msg.ID(), msg.Topic(), messaging.SettleNack, start, nil, nil)
+}
+
+// NackID asks for the message with id msgID to be redelivered and ends
+// its span with settlement "nack".
+func (c *Consumer) NackID(msgID pulsar.MessageID) {
+	if msgID == nil {
+		c.Consumer.NackID(msgID)
+		return
+	}
+	start := time.Now()
+	c.Consumer.NackID(msgID)
+	c.settle(msgID, "", messaging.SettleNack, start, nil, nil)
+}
+
+// ReconsumeLater sends msg to the retry topic for redelivery after delay
+// and ends its span with settlement "reconsume_later". The client copies
+// msg's properties, trace context included, so the redelivered message
+// continues the trace of the original send.
+func (c *Consumer) ReconsumeLater(msg pulsar.Message, delay time.Duration) {
+	if msg == nil {
+		c.Consumer.ReconsumeLater(msg, delay)
+		return
+	}
+	start := time.Now()
+	c.Consumer.ReconsumeLater(UnwrapMessage(msg), delay)
+	c.settle(msg.ID(), msg.Topic(), messaging.SettleReconsumeLater, start, nil, nil)
+}
+
+// ReconsumeLaterWithCustomProperties is ReconsumeLater with properties
+// added to the retried message. Trace context in customProperties replaces
+// the original.
+func (c *Consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, customProperties map[string]string, delay time.Duration) {
+	if msg == nil {
+		c.Consumer.ReconsumeLaterWithCustomProperties(msg, customProperties, delay)
+		return
+	}
+	start := time.Now()
+	c.Consumer.ReconsumeLaterWithCustomProperties(UnwrapMessage(msg), customProperties, delay)
+	c.settle(msg.ID(), msg.Topic(), messaging.SettleReconsumeLater, start, nil, nil)
+}
+
+// settle ends the spans of every open delivery of id and records the
+// settle call's duration. handlerErr, when set, is what the span records
+// instead of the settle call's own error.
+func (c *Consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlement, start time.Time, callErr, handlerErr error) {
+	spanErr := callErr
+	if handlerErr != nil {
+		spanErr = handlerErr
+	}
+	ctx, d := c.endDeliveries(keyOf(id), s, spanErr)
+	if d == nil {
+		ctx, d = context.Background(), c.destinationOf(topic)
+	}
+	c.in.RecordSettle(ctx, d, s, start, callErr)
+}
+
+// endDeliveries ends the spans of every open delivery of the message id k
+// and returns the context and destination of the last one (nil if none).
+func (c *Consumer) endDeliveries(k idKey, s messaging.Settlement, err error) (context.Context, *messaging.Destination) {
+	var ctx context.Context
+	var d *messaging.Destination
+	for {
+		dl, more := c.open.takeOne(k)
+		if dl == nil {
+			break
+		}
+		dl.proc.End(s, err)
+		ctx, d = dl.proc.Context(), dl.d
+		if !more {
+			break
+		}
+	}
+	return ctx, d
+}
+
+func (c *Consumer) destinationOf(topic string) *messaging.Destination {
+	if topic == "" {
+		return c.anonymous
+	}
+	return c.in.Destination(destinationName(topic), c.sub, "")
+}
+
+// Close stops delivering messages, closes the wrapped consumer and ends
+// the span of every message not settled yet with settlement "abandoned":
+// the broker will redeliver those messages to another consumer.
+func (c *Consumer) Close() {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		close(c.done)
+		c.mu.Unlock()
+		c.pumps.Wait()
+		c.Consumer.Close()
+		for _, dl := range c.open.close() {
+			dl.proc.End(messaging.SettleAbandoned, nil)
+		}
+	})
+}

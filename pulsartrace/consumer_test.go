@@ -1,0 +1,553 @@
+package pulsartrace
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+const settlementKey = messaging.SettlementKey
+
+// produced sends one message through a wrapped fake producer and returns
+// the properties the client got and the send span.
+func produced(t *testing.T, tel *telemetry, ctx context.Context, props map[string]string) (map[string]string, sdktrace.ReadOnlySpan) {
+	t.Helper()
+	fp := &fakeProducer{topic: "orders"}
+	p := WrapProducer(fp, tel.opts...)
+	if _, err := p.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("x"), Properties: props}); err != nil {
+		t.Fatal(err)
+	}
+	spans := tel.ended("send orders")
+	return fp.messages()[0].Properties, spans[len(spans)-1]
+}
+
+func message(entry int64, props map[string]string) *fakeMessage {
+	return &fakeMessage{
+		topic:   "persistent://public/default/orders-partition-0",
+		props:   props,
+		payload: []byte("x"),
+		id:      pulsar.NewMessageID(3, entry, -1, 0),
+	}
+}
+
+func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
+	tel := newTelemetry(t)
+	member, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(member)
+	ctx := baggage.ContextWithBaggage(context.Background(), bag)
+	props, send := produced(t, tel, ctx, map[string]string{"user": "1"})
+
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	in := message(10, props)
+	in.redelivery = 2
+	fc.push(in)
+
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	msg, err := c.Receive(rctx)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx := ContextFromMessage(msg)
+	if pctx.Err() != nil {
+		t.Error("the message's context is done with the Receive context; want it detached")
+	}
+	if got := baggage.FromContext(pctx).Member("tenant").Value(); got != "acme" {
+		t.Errorf("baggage tenant=%q, want acme", got)
+	}
+	sc := trace.SpanContextFromContext(pctx)
+	if sc.TraceID() != send.SpanContext().TraceID() {
+		t.Error("process span is in another trace than the send span")
+	}
+	if len(tel.ended("process orders")) != 0 {
+		t.Fatal("process span ended before the message was settled")
+	}
+	if UnwrapMessage(msg) != pulsar.Message(in) {
+		t.Error("UnwrapMessage does not return the client's message")
+	}
+	if err := c.Ack(msg); err != nil {
+		t.Fatalf("Ack: %v (the client must get its own message)", err)
+	}
+	span := tel.one(t, "process orders")
+	if span.Parent().SpanID() != send.SpanContext().SpanID() || span.Parent().TraceID() != send.SpanContext().TraceID() {
+		t.Error("process span is not a child of the send span")
+	}
+	if span.SpanKind() != trace.SpanKindConsumer {
+		t.Errorf("kind %v, want consumer", span.SpanKind())
+	}
+	wantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
+	wantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
+	wantAttr(t, span, semconv.MessagingDestinationSubscriptionNameKey, "sub-1")
+	wantAttr(t, span, semconv.MessagingMessageIDKey, in.id.String())
+	wantAttr(t, span, RedeliveryCountKey, int64(2))
+	wantAttr(t, span, settlementKey, "ack")
+	noAttr(t, span, ReconsumeTimesKey)
+	if c.Unsettled() != 0 {
+		t.Errorf("%d unsettled after ack", c.Unsettled())
+	}
+}
+
+func TestMessagesWithoutOrWithBadContextGetNewRoot(t *testing.T) {
+	for name, props := range map[string]map[string]string{
+		"no properties":   nil,
+		"no trace":        {"a": "b"},
+		"bad traceparent": {"traceparent": "00-zzzz-not-a-trace-01"},
+		"all-zero trace":  {"traceparent": "00-00000000000000000000000000000000-0000000000000000-01"},
+		"oversized":       {"traceparent": string(make([]byte, 100000))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tel := newTelemetry(t)
+			fc := newFakeConsumer()
+			c := WrapConsumer(fc, tel.opts...)
+			defer c.Close()
+			fc.push(message(1, props))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := Handle(ctx, c, func(ctx context.Context, msg pulsar.Message) error {
+				if !trace.SpanContextFromContext(ctx).IsValid() {
+					t.Error("handler context has no span")
+				}
+				cancel() // one message is enough
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			span := tel.one(t, "process orders")
+			if span.Parent().IsValid() {
+				t.Errorf("process span has parent %v, want a new root", span.Parent())
+			}
+			wantAttr(t, span, settlementKey, "ack")
+			if acked, _, _, _ := fc.counts(); acked != 1 {
+				t.Errorf("%d acks, want 1", acked)
+			}
+		})
+	}
+}
+
+func contextWithTimeout(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestSettlementsEndSpansWithOutcome(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	recv := func(entry int64) pulsar.Message {
+		t.Helper()
+		fc.push(message(entry, nil))
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	settled := func(entry int64) string {
+		t.Helper()
+		id := pulsar.NewMessageID(3, entry, -1, 0).String()
+		for _, s := range tel.ended("process orders") {
+			if v, _ := attr(s, semconv.MessagingMessageIDKey); v.AsString() == id {
+				v, _ := attr(s, settlementKey)
+				return v.AsString()
+			}
+		}
+		return ""
+	}
+
+	_ = c.AckID(recv(1).ID())
+	c.Nack(recv(2))
+	c.NackID(recv(3).ID())
+	c.ReconsumeLater(recv(4), time.Second)
+	c.ReconsumeLaterWithCustomProperties(recv(5), map[string]string{"x": "y"}, time.Second)
+	_ = c.AckWithTxn(recv(6), nil)
+	_ = c.AckIDList([]pulsar.MessageID{recv(7).ID(), recv(8).ID()})
+	for entry, want := range map[int64]string{1: "ack", 2: "nack", 3: "nack", 4: "reconsume_later", 5: "reconsume_later", 6: "ack", 7: "ack", 8: "ack"} {
+		if got := settled(entry); got != want {
+			t.Errorf("message %d settled as %q, want %q", entry, got, want)
+		}
+	}
+	acked, nacked, retried, _ := fc.counts()
+	if acked != 4 || nacked != 2 || retried != 2 {
+		t.Errorf("client got %d acks, %d nacks, %d retries; want 4, 2, 2", acked, nacked, retried)
+	}
+	fc.mu.Lock()
+	for _, m := range fc.retried {
+		if _, ok := m.(*fakeMessage); !ok {
+			t.Errorf("ReconsumeLater handed the client a %T", m)
+		}
+	}
+	fc.mu.Unlock()
+
+	// A cumulative ack ends the spans of earlier messages of its partition
+	// and leaves later ones and other partitions open.
+	m10, m11, m12 := recv(10), recv(11), recv(12)
+	other := message(9, nil)
+	other.id = pulsar.NewMessageID(3, 9, -1, 1)
+	fc.push(other)
+	if _, err := c.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = m10
+	if err := c.AckCumulative(m11); err != nil {
+		t.Fatal(err)
+	}
+	if settled(10) != "ack" || settled(11) != "ack" || settled(12) != "" {
+		t.Errorf("after cumulative ack of 11: 10=%q 11=%q 12=%q, want ack ack (open)", settled(10), settled(11), settled(12))
+	}
+	if c.Unsettled() != 2 {
+		t.Errorf("%d unsettled, want 2 (message 12 and the other partition's)", c.Unsettled())
+	}
+	if err := c.AckIDCumulative(m12.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if settled(12) != "ack" || c.Unsettled() != 1 {
+		t.Errorf("after AckIDCumulative(12): 12=%q, %d unsettled", settled(12), c.Unsettled())
+	}
+	c.Close()
+	if c.Unsettled() != 0 {
+		t.Errorf("%d unsettled after Close", c.Unsettled())
+	}
+	var abandoned int
+	for _, s := range tel.ended("process orders") {
+		if v, _ := attr(s, settlementKey); v.AsString() == "abandoned" {
+			abandoned++
+		}
+	}
+	if abandoned != 1 {
+		t.Errorf("%d spans abandoned on Close, want 1", abandoned)
+	}
+}
+
+func TestAckErrorIsRecorded(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	fc.ackErr = errors.New("ack failed")
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	fc.push(message(1, nil))
+	m, err := c.Receive(contextWithTimeout(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ack(m); err == nil {
+		t.Fatal("Ack did not return the client's error")
+	}
+	span := tel.one(t, "process orders")
+	if span.Status().Code != codes.Error {
+		t.Errorf("status %v, want error", span.Status())
+	}
+	wantAttr(t, span, settlementKey, "ack")
+	if n := tel.histogramCount(t, "messaging.client.operation.duration", semconv.MessagingOperationName("ack"), semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
+		t.Errorf("failed ack durations recorded: %d, want 1", n)
+	}
+}
+
+func TestUnsettledIsBounded(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...).WithMaxUnsettled(3)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	var msgs []pulsar.Message
+	for i := range 5 {
+		fc.push(message(int64(i), nil))
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	if c.Unsettled() != 3 {
+		t.Errorf("%d unsettled, want the bound 3", c.Unsettled())
+	}
+	ended := tel.ended("process orders")
+	if len(ended) != 2 {
+		t.Fatalf("%d spans ended past the bound, want 2", len(ended))
+	}
+	for _, s := range ended {
+		wantAttr(t, s, settlementKey, "abandoned")
+	}
+	// Settling an evicted message still reaches the client and ends nothing twice.
+	if err := c.Ack(msgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tel.ended("process orders")); n != 2 {
+		t.Errorf("%d ended spans after acking an evicted message, want 2", n)
+	}
+	if acked, _, _, _ := fc.counts(); acked != 1 {
+		t.Errorf("client got %d acks, want 1", acked)
+	}
+}
+
+func TestRedeliveredWhileOpenSettlesBoth(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	fc.push(message(1, nil))
+	fc.push(message(1, nil))
+	first, _ := c.Receive(ctx)
+	if _, err := c.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ack(first); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tel.ended("process orders")); n != 2 || c.Unsettled() != 0 {
+		t.Errorf("%d spans ended, %d open after acking a twice-delivered id; want 2, 0", n, c.Unsettled())
+	}
+}
+
+func TestChanDeliversTracedMessages(t *testing.T) {
+	tel := newTelemetry(t)
+	props, send := produced(t, tel, context.Background(), nil)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	fc.push(message(1, props))
+	var cm pulsar.ConsumerMessage
+	select {
+	case cm = <-c.Chan():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message on Chan")
+	}
+	if cm.Consumer != pulsar.Consumer(c) {
+		t.Error("ConsumerMessage.Consumer is not the wrapper")
+	}
+	for _, m := range []pulsar.Message{cm, cm.Message, &cm} {
+		if trace.SpanContextFromContext(ContextFromMessage(m)).TraceID() != send.SpanContext().TraceID() {
+			t.Errorf("ContextFromMessage(%T) is not in the producer's trace", m)
+		}
+	}
+	if err := cm.Ack(cm.Message); err != nil {
+		t.Fatal(err)
+	}
+	span := tel.one(t, "process orders")
+	if span.Parent().SpanID() != send.SpanContext().SpanID() {
+		t.Error("process span from Chan is not a child of the send span")
+	}
+	// A message the pump holds when Close comes is abandoned, not leaked.
+	fc.push(message(2, props))
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Unsettled() != 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+	if n := len(tel.ended("process orders")); n != 2 {
+		t.Errorf("%d process spans after Close, want 2", n)
+	}
+	if ContextFromMessage(message(3, nil)) != context.Background() {
+		t.Error("ContextFromMessage of a foreign message is not Background")
+	}
+	// Chan after Close gives a channel that delivers nothing, without a goroutine.
+	_ = c.Chan()
+}
+
+func TestLinkToProducer(t *testing.T) {
+	tel := newTelemetry(t, asynctrace.WithLinkToProducer())
+	props, send := produced(t, tel, context.Background(), nil)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	fc.push(message(1, props))
+	ctx, loop := tel.root(context.Background(), "consumer loop")
+	pctx, m, err := c.ReceiveContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pctx != ContextFromMessage(m) {
+		t.Error("ReceiveContext's context differs from the message's")
+	}
+	_ = c.Ack(m)
+	loop.End()
+	span := tel.one(t, "process orders")
+	if span.Parent().SpanID() != loop.SpanContext().SpanID() {
+		t.Error("linked process span is not a child of the consumer's own span")
+	}
+	links := span.Links()
+	if len(links) != 1 || links[0].SpanContext.SpanID() != send.SpanContext().SpanID() {
+		t.Errorf("links %v, want one to the send span", links)
+	}
+}
+
+func TestHandleNacksOnErrorAndStopsOnCancel(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	for i := range 4 {
+		fc.push(message(int64(i), map[string]string{"n": strconv.Itoa(i)}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	handled := 0
+	handlerErr := errors.New("cannot process")
+	err := Handle(ctx, c, func(hctx context.Context, msg pulsar.Message) error {
+		handled++
+		if handled == 4 {
+			cancel()
+		}
+		if msg.Properties()["n"] == "1" {
+			return handlerErr
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Handle returned %v after cancel, want nil", err)
+	}
+	acked, nacked, _, _ := fc.counts()
+	if acked != 3 || nacked != 1 {
+		t.Errorf("%d acks, %d nacks, want 3, 1", acked, nacked)
+	}
+	var failed int
+	for _, s := range tel.ended("process orders") {
+		if s.Status().Code == codes.Error {
+			failed++
+			wantAttr(t, s, settlementKey, "nack")
+			if len(s.Events()) == 0 || s.Events()[0].Name != "exception" {
+				t.Error("handler error not recorded as an exception event")
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed process spans, want 1", failed)
+	}
+	if n := tel.histogramCount(t, "messaging.process.duration"); n != 4 {
+		t.Errorf("process.duration count %d, want 4", n)
+	}
+	if n := tel.histogramCount(t, "messaging.process.duration", semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
+		t.Errorf("failed process.duration count %d, want 1", n)
+	}
+	if Handle(ctx, nil, nil) == nil {
+		t.Error("Handle without consumer and handler returned nil")
+	}
+}
+
+func TestHandleReturnsWhenConsumerCloses(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	done := make(chan error, 1)
+	go func() {
+		done <- Handle(context.Background(), c, func(context.Context, pulsar.Message) error { return nil })
+	}()
+	c.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Handle returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Handle did not return after Close")
+	}
+}
+
+func TestHandlePanicNacksAndRepanics(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	fc.push(message(1, nil))
+	func() {
+		defer func() {
+			if r := recover(); r != "bad" {
+				t.Errorf("recovered %v, want the handler's panic", r)
+			}
+		}()
+		_ = Handle(contextWithTimeout(t), c, func(context.Context, pulsar.Message) error { panic("bad") })
+	}()
+	span := tel.one(t, "process orders")
+	wantAttr(t, span, settlementKey, "nack")
+	if span.Status().Code != codes.Error {
+		t.Error("panicking handler's span has no error status")
+	}
+	if _, nacked, _, _ := fc.counts(); nacked != 1 {
+		t.Errorf("%d nacks, want 1", nacked)
+	}
+}
+
+func TestConsumerMetrics(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	ctx := contextWithTimeout(t)
+	for i := range 3 {
+		fc.push(message(int64(i), nil))
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			c.Nack(m)
+		} else {
+			_ = c.Ack(m)
+		}
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	_, err := c.Receive(short)
+	cancel()
+	if err == nil {
+		t.Fatal("Receive on an empty consumer returned no error")
+	}
+	c.Close()
+
+	base := []attribute.KeyValue{semconv.MessagingSystemKey.String("pulsar"), semconv.MessagingDestinationSubscriptionName("sub-1")}
+	named := append(base, semconv.MessagingDestinationName("orders"))
+	if n := tel.counterSum(t, "messaging.client.consumed.messages", named...); n != 3 {
+		t.Errorf("consumed.messages = %d, want 3", n)
+	}
+	dur := "messaging.client.operation.duration"
+	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeReceive)...); n != 3 {
+		t.Errorf("receive durations %d, want 3", n)
+	}
+	if n := tel.histogramCount(t, dur, append(base, semconv.MessagingOperationTypeReceive, semconv.ErrorTypeKey.String("context.deadlineExceededError"))...); n != 1 {
+		t.Errorf("failed receive durations %d, want 1", n)
+	}
+	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("ack"))...); n != 2 {
+		t.Errorf("ack durations %d, want 2", n)
+	}
+	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("nack"))...); n != 1 {
+		t.Errorf("nack durations %d, want 1", n)
+	}
+	if n := tel.histogramCount(t, "messaging.process.duration", named...); n != 3 {
+		t.Errorf("process durations %d, want 3", n)
+	}
+}
+
+func TestWrapConsumerEdges(t *testing.T) {
+	if WrapConsumer(nil) != nil {
+		t.Error("WrapConsumer(nil) is not nil")
+	}
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc)
+	if WrapConsumer(c) != c || c.Unwrap() != pulsar.Consumer(fc) {
+		t.Error("wrapping is not idempotent or Unwrap is wrong")
+	}
+	if c.Subscription() != "sub-1" || c.Name() != "fake-consumer" {
+		t.Error("pass-through methods do not reach the wrapped consumer")
+	}
+	c.Close()
+	c.Close()
+	if !fc.closed {
+		t.Error("Close did not close the wrapped consumer")
+	}
+}

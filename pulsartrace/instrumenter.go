@@ -1,0 +1,21 @@
+package pulsartrace
+
+import (
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/carrier"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// ScopeName is the instrumentation scope of the spans and metrics this
+// package creates.
+const ScopeName = "github.com/asynctrace/asynctrace/pulsartrace"
+
+// system is the messaging.system value of the semantic conventions for
+// Apache Pulsar.
+const system = "pulsar"
+
+func newInstrumenter(opts []asynctrace.Option) *messaging.Instrumenter {
+	// Pulsar puts no limit on the number or size of properties that a
+	// propagator's few short entries could reach.
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}}, opts...)
+}

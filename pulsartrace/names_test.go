@@ -1,0 +1,54 @@
+package pulsartrace
+
+import "testing"
+
+func TestDestinationName(t *testing.T) {
+	for in, want := range map[string]string{
+		"orders":                                         "orders",
+		"persistent://public/default/orders":             "orders",
+		"persistent://public/default/orders-partition-3": "orders",
+		"orders-partition-12":                            "orders",
+		"public/default/orders":                          "orders",
+		"persistent://acme/billing/invoices-partition-0": "persistent://acme/billing/invoices",
+		"non-persistent://public/default/events":         "non-persistent://public/default/events",
+		"acme/billing/invoices":                          "acme/billing/invoices",
+		"orders-partition-x":                             "orders-partition-x",
+		"orders-partition-":                              "orders-partition-",
+		"-partition-1":                                   "-partition-1",
+		"persistent://public/default/":                   "persistent://public/default/",
+		"":                                               "",
+	} {
+		if got := destinationName(in); got != want {
+			t.Errorf("destinationName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseServiceURL(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		host string
+		port int
+		ok   bool
+	}{
+		{"pulsar://localhost:6650", "localhost", 6650, true},
+		{"pulsar://broker", "broker", 6650, true},
+		{"pulsar+ssl://broker.example.com", "broker.example.com", 6651, true},
+		{"pulsar://a:6651,b:6652", "a", 6651, true},
+		{"pulsar://[::1]:6650", "::1", 6650, true},
+		{"http://admin:8080", "admin", 8080, true},
+		{" pulsar://127.0.0.1:40000 ", "127.0.0.1", 40000, true},
+		{"pulsar://host:notaport", "", 0, false},
+		{"pulsar://host:99999", "", 0, false},
+		{"not a url", "", 0, false},
+		{"", "", 0, false},
+		{"://", "", 0, false},
+	} {
+		host, port, ok := parseServiceURL(tc.url)
+		if host != tc.host || port != tc.port || ok != tc.ok {
+			t.Errorf("parseServiceURL(%q) = %q, %d, %v; want %q, %d, %v", tc.url, host, port, ok, tc.host, tc.port, tc.ok)
+		}
+	}
+	// A bad URL yields an option that sets nothing and does not panic.
+	_ = WrapProducer(&fakeProducer{topic: "t"}, WithServiceURL("::bad"))
+}

@@ -1,0 +1,122 @@
+package pulsartrace
+
+import (
+	"context"
+	"reflect"
+	"sync/atomic"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// producer is a pulsar.Producer that starts a send span for every message
+// and writes its context into the message's properties.
+type producer struct {
+	pulsar.Producer
+	in *messaging.Instrumenter
+	d  *messaging.Destination
+}
+
+// WrapProducer returns a pulsar.Producer that sends through p and traces
+// every message: Send and SendAsync start a PRODUCER span "send <topic>" as
+// a child of the span in the context they are given, and write that span's
+// context (W3C traceparent, tracestate and baggage with the default
+// propagators) into a copy of the message's properties. The caller's
+// *pulsar.ProducerMessage and its Properties map are never written. The
+// other methods pass through to p.
+//
+// Wrapping nil returns nil; wrapping an already wrapped producer returns it
+// unchanged, so a message never gets two send spans.
+func WrapProducer(p pulsar.Producer, opts ...asynctrace.Option) pulsar.Producer {
+	if p == nil {
+		return nil
+	}
+	if w, ok := p.(*producer); ok {
+		return w
+	}
+	in := newInstrumenter(opts)
+	return &producer{Producer: p, in: in, d: in.Destination(destinationName(p.Topic()), "", "")}
+}
+
+// UnwrapProducer returns the producer that WrapProducer wrapped, or p itself
+// when it is not a wrapper.
+func UnwrapProducer(p pulsar.Producer) pulsar.Producer {
+	if w, ok := p.(*producer); ok {
+		return w.Producer
+	}
+	return p
+}
+
+// Send sends msg through the wrapped producer inside a send span, which
+// records the message id the broker assigned or the error of the send.
+func (p *producer) Send(ctx context.Context, msg *pulsar.ProducerMessage) (pulsar.MessageID, error) {
+	if msg == nil {
+		// Nothing to trace or inject into; the client reports the error.
+		return p.Producer.Send(ctx, msg)
+	}
+	ctx, send, props := p.in.StartSend(ctx, p.d, msg.Properties, len(msg.Payload))
+	id, err := p.Producer.Send(ctx, withProperties(msg, props))
+	send.End(messageIDString(send.Span().IsRecording(), id, err), err)
+	return id, err
+}
+
+// SendAsync sends msg through the wrapped producer inside a send span that
+// ends when the client reports the outcome, just before callback runs:
+// once, whether the message was persisted, failed, timed out or was
+// refused by a closed producer. callback gets the caller's own msg back.
+func (p *producer) SendAsync(ctx context.Context, msg *pulsar.ProducerMessage, callback func(pulsar.MessageID, *pulsar.ProducerMessage, error)) {
+	if msg == nil {
+		p.Producer.SendAsync(ctx, msg, callback)
+		return
+	}
+	ctx, send, props := p.in.StartSend(ctx, p.d, msg.Properties, len(msg.Payload))
+	a := &asyncSend{send: send, msg: msg, callback: callback}
+	p.Producer.SendAsync(ctx, withProperties(msg, props), a.complete)
+}
+
+// asyncSend carries a SendAsync's span to the client's callback.
+type asyncSend struct {
+	send     messaging.Send
+	msg      *pulsar.ProducerMessage
+	callback func(pulsar.MessageID, *pulsar.ProducerMessage, error)
+	done     atomic.Bool
+}
+
+func (a *asyncSend) complete(id pulsar.MessageID, _ *pulsar.ProducerMessage, err error) {
+	// The client promises one call per message; a second one must not end
+	// the span twice, but still reaches the caller as the client made it.
+	if a.done.CompareAndSwap(false, true) {
+		a.send.End(messageIDString(a.send.Span().IsRecording(), id, err), err)
+	}
+	if a.callback != nil {
+		a.callback(id, a.msg, err)
+	}
+}
+
+// withProperties returns msg itself when props is its own map (nothing was
+// injected), or a shallow copy of msg that carries props, so the caller's
+// message is never written.
+func withProperties(msg *pulsar.ProducerMessage, props map[string]string) *pulsar.ProducerMessage {
+	if sameMap(props, msg.Properties) {
+		return msg
+	}
+	cp := *msg
+	cp.Properties = props
+	return &cp
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// messageIDString formats id for the span, only when the span records it:
+// formatting allocates.
+func messageIDString(recording bool, id pulsar.MessageID, err error) string {
+	if !recording || err != nil || id == nil {
+		return ""
+	}
+	return id.String()
+}
