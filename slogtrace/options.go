@@ -3,8 +3,11 @@ package slogtrace
 // Default attribute keys. They match the field names of the OpenTelemetry
 // log data model, which Grafana, Tempo and Jaeger-linked log views look for.
 const (
-	DefaultTraceIDKey    = "trace_id"
-	DefaultSpanIDKey     = "span_id"
+	// DefaultTraceIDKey is the key of the trace id attribute.
+	DefaultTraceIDKey = "trace_id"
+	// DefaultSpanIDKey is the key of the span id attribute.
+	DefaultSpanIDKey = "span_id"
+	// DefaultTraceFlagsKey is the key of the trace flags attribute.
 	DefaultTraceFlagsKey = "trace_flags"
 )
 
