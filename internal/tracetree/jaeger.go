@@ -212,26 +212,18 @@ func decodeJaeger(body []byte) ([]Span, error) {
 
 func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span, error) {
 	s := Span{
-		TraceID:  normalizeID(js.TraceID, 32),
-		SpanID:   normalizeID(js.SpanID, 16),
-		Name:     js.OperationName,
-		Kind:     KindInternal,
+		TraceID: normalizeID(js.TraceID, 32),
+		SpanID:  normalizeID(js.SpanID, 16),
+		Name:    js.OperationName,
+		// Jaeger writes no span.kind tag for OpenTelemetry's unspecified kind.
+		Kind:     "unspecified",
 		Start:    time.UnixMicro(js.StartTime).UTC(),
 		Duration: time.Duration(max(js.Duration, 0)) * time.Microsecond,
 	}
 	if p, ok := processes[js.ProcessID]; ok {
 		s.Service = p.ServiceName
 	}
-	for _, r := range js.References {
-		ref := Link{TraceID: normalizeID(r.TraceID, 32), SpanID: normalizeID(r.SpanID, 16)}
-		// The parent is the first CHILD_OF reference within the same trace;
-		// every other reference is an OpenTelemetry link.
-		if r.RefType == "CHILD_OF" && s.ParentSpanID == "" && ref.TraceID == s.TraceID {
-			s.ParentSpanID = ref.SpanID
-			continue
-		}
-		s.Links = append(s.Links, ref)
-	}
+	s.ParentSpanID, s.Links = jaegerParentAndLinks(s.TraceID, js.References)
 	for _, tag := range js.Tags {
 		value, err := tagString(tag)
 		if err != nil {
@@ -256,6 +248,40 @@ func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span,
 		s.Attributes[tag.Key] = value
 	}
 	return s, nil
+}
+
+// jaegerParentAndLinks recovers the OpenTelemetry parent and links from
+// Jaeger references. Jaeger turns the parent into a CHILD_OF reference and
+// each link into a FOLLOWS_FROM reference, except that a link to the parent
+// itself replaces the parent's CHILD_OF reference by a FOLLOWS_FROM one. So
+// the parent is the first CHILD_OF reference within the trace or, when there
+// is none, the first FOLLOWS_FROM reference within the trace (the span the
+// Jaeger UI draws as parent too), which is then also a link.
+func jaegerParentAndLinks(traceID string, refs []jaegerReference) (parent string, links []Link) {
+	parentIdx := -1
+	for pass := 0; pass < 2 && parentIdx < 0; pass++ {
+		for i, r := range refs {
+			wantType := "CHILD_OF"
+			if pass == 1 {
+				wantType = "FOLLOWS_FROM"
+			}
+			if r.RefType == wantType && normalizeID(r.TraceID, 32) == traceID {
+				parentIdx = i
+				break
+			}
+		}
+	}
+	for i, r := range refs {
+		l := Link{TraceID: normalizeID(r.TraceID, 32), SpanID: normalizeID(r.SpanID, 16)}
+		if i == parentIdx {
+			parent = l.SpanID
+			if r.RefType == "CHILD_OF" {
+				continue
+			}
+		}
+		links = append(links, l)
+	}
+	return parent, links
 }
 
 // tagString renders a Jaeger tag value the way attribute.Value.String renders
