@@ -32,6 +32,8 @@ export ASYNCTRACE_JAEGER_QUERY_PORT="${ASYNCTRACE_JAEGER_QUERY_PORT:-16686}"
 export ASYNCTRACE_JAEGER_QUERY_GRPC_PORT="${ASYNCTRACE_JAEGER_QUERY_GRPC_PORT:-16685}"
 start_timeout="${ASYNCTRACE_JAEGER_START_TIMEOUT:-60}"
 stop_timeout="${ASYNCTRACE_JAEGER_STOP_TIMEOUT:-15}"
+[[ "$start_timeout" =~ ^[0-9]+$ ]] || { echo "jaeger.sh: error: ASYNCTRACE_JAEGER_START_TIMEOUT must be whole seconds" >&2; exit 1; }
+[[ "$stop_timeout" =~ ^[0-9]+$ ]] || { echo "jaeger.sh: error: ASYNCTRACE_JAEGER_STOP_TIMEOUT must be whole seconds" >&2; exit 1; }
 run_dir="${ASYNCTRACE_JAEGER_RUN_DIR:-${TMPDIR:-/tmp}/asynctrace-jaeger}"
 pid_file="$run_dir/jaeger.pid"
 log_file="$run_dir/jaeger.log"
@@ -64,10 +66,11 @@ cmd_build() {
 	mkdir -p "$dir"
 	tmp="$(mktemp "$dir/.jaeger.XXXXXX")"
 	# The temp file is removed on any failure; only a complete binary is renamed into place.
+	# shellcheck disable=SC2064 # the path is fixed now; $tmp is local and gone at exit
 	trap "rm -f '$tmp'" EXIT
 	log "building Jaeger $(jaeger_version) into $bin (several minutes on a cold cache)"
 	started=$SECONDS
-	(cd "$module_dir" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$tmp" github.com/jaegertracing/jaeger/cmd/jaeger) ||
+	(cd "$module_dir" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$tmp" github.com/jaegertracing/jaeger/cmd/jaeger) ||
 		die "building Jaeger failed"
 	chmod 755 "$tmp"
 	mv -f "$tmp" "$bin"
@@ -113,7 +116,9 @@ cmd_start() {
 	fi
 	for port in "$ASYNCTRACE_JAEGER_OTLP_HTTP_PORT" "$ASYNCTRACE_JAEGER_OTLP_GRPC_PORT" \
 		"$ASYNCTRACE_JAEGER_QUERY_PORT" "$ASYNCTRACE_JAEGER_QUERY_GRPC_PORT"; do
-		[[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "invalid port '$port'"
+		if ! [[ "$port" =~ ^[1-9][0-9]{0,4}$ ]] || ((port > 65535)); then
+			die "invalid port '$port'"
+		fi
 		if port_in_use "$port"; then
 			die "port $host:$port is already in use; stop whatever listens there or set the ASYNCTRACE_JAEGER_*_PORT variables"
 		fi
@@ -122,9 +127,9 @@ cmd_start() {
 	bin="$(binary_path)"
 	mkdir -p "$run_dir"
 	: >"$log_file"
-	# setsid detaches Jaeger from the caller's process group so that a signal
-	# meant for the calling shell does not take it down half-way; stop() ends it.
-	setsid "$bin" --config "$config_file" >"$log_file" 2>&1 </dev/null &
+	# Jaeger stays in the caller's process group: whoever kills that group
+	# (a CI time-out, a job runner) takes Jaeger down too instead of leaking it.
+	"$bin" --config "$config_file" >"$log_file" 2>&1 </dev/null &
 	pid=$!
 	printf '%s\n' "$pid" >"$pid_file"
 	log "started pid $pid, log $log_file"
