@@ -1,0 +1,252 @@
+package pulsartest
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/asynctrace/asynctrace/pulsartrace/pulsartest/internal/pulsarproto"
+)
+
+// rawClient speaks the wire protocol directly, for what the real client
+// never sends.
+type rawClient struct {
+	t  *testing.T
+	nc net.Conn
+}
+
+func dialRaw(t *testing.T, s *Server) *rawClient {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawClient{t: t, nc: nc}
+}
+
+func (r *rawClient) write(cmd *pb.BaseCommand) {
+	r.t.Helper()
+	b, err := appendFrame(nil, cmd, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := r.nc.Write(b); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rawClient) read() *pb.BaseCommand {
+	r.t.Helper()
+	f, _, err := readFrame(r.nc, nil)
+	if err != nil {
+		r.t.Fatalf("read: %v", err)
+	}
+	return f.cmd
+}
+
+func (r *rawClient) connect() {
+	r.t.Helper()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_CONNECT.Enum(), Connect: &pb.CommandConnect{
+		ClientVersion: proto.String("raw"), ProtocolVersion: proto.Int32(21),
+	}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_CONNECTED {
+		r.t.Fatalf("handshake reply %v", got.GetType())
+	}
+}
+
+// expectClosed waits for the server to close the connection.
+func (r *rawClient) expectClosed() {
+	r.t.Helper()
+	buf := make([]byte, 4096)
+	for {
+		_, err := r.nc.Read(buf)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				r.t.Fatal("connection left open")
+			}
+			return
+		}
+	}
+}
+
+func TestUnsupportedCommandGetsErrorReply(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_CONSUMER_STATS.Enum(), ConsumerStats: &pb.CommandConsumerStats{
+		RequestId: proto.Uint64(42), ConsumerId: proto.Uint64(1),
+	}})
+	got := r.read()
+	if got.GetType() != pb.BaseCommand_ERROR || got.GetError().GetRequestId() != 42 ||
+		got.GetError().GetError() != pb.ServerError_NotAllowedError {
+		t.Fatalf("reply %v", got)
+	}
+	// The connection stays usable.
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_PING.Enum(), Ping: &pb.CommandPing{}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_PONG {
+		t.Fatalf("reply to PING %v", got.GetType())
+	}
+}
+
+func TestCommandBeforeConnectIsRefused(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_LOOKUP.Enum(), LookupTopic: &pb.CommandLookupTopic{
+		Topic: proto.String("t"), RequestId: proto.Uint64(7),
+	}})
+	got := r.read()
+	if got.GetType() != pb.BaseCommand_ERROR || got.GetError().GetRequestId() != 7 {
+		t.Fatalf("reply %v", got)
+	}
+	r.expectClosed()
+}
+
+func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
+	s := NewServer(t)
+	frames := map[string][]byte{
+		"oversized":        binary.BigEndian.AppendUint32(nil, 1<<30),
+		"command too long": append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 8), 100), 0, 0, 0, 0),
+		"garbage command":  append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 10), 6), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+		"tiny":             binary.BigEndian.AppendUint32(nil, 2),
+	}
+	for name, b := range frames {
+		t.Run(name, func(t *testing.T) {
+			r := dialRaw(t, s)
+			r.connect()
+			if _, err := r.nc.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			r.expectClosed()
+		})
+	}
+	t.Run("send without checksum", func(t *testing.T) {
+		r := dialRaw(t, s)
+		r.connect()
+		r.write(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER.Enum(), Producer: &pb.CommandProducer{
+			Topic: proto.String("raw"), ProducerId: proto.Uint64(1), RequestId: proto.Uint64(1),
+		}})
+		if got := r.read(); got.GetType() != pb.BaseCommand_PRODUCER_SUCCESS {
+			t.Fatalf("producer reply %v", got)
+		}
+		b, _ := appendFrame(nil, &pb.BaseCommand{Type: pb.BaseCommand_SEND.Enum(), Send: &pb.CommandSend{
+			ProducerId: proto.Uint64(1), SequenceId: proto.Uint64(0),
+		}}, []byte("not a message"))
+		if _, err := r.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.read(); got.GetType() != pb.BaseCommand_ERROR {
+			t.Fatalf("reply %v", got)
+		}
+		r.expectClosed()
+		if n := len(s.Messages("raw")); n != 0 {
+			t.Fatalf("stored %d messages", n)
+		}
+	})
+	// The server still serves new connections.
+	r := dialRaw(t, s)
+	r.connect()
+}
+
+func TestParseTopic(t *testing.T) {
+	cases := map[string]topicName{
+		"t":                              {full: "persistent://public/default/t", base: "persistent://public/default/t", namespace: "public/default", partition: -1},
+		"a/b/t":                          {full: "persistent://a/b/t", base: "persistent://a/b/t", namespace: "a/b", partition: -1},
+		"persistent://a/b/t-partition-3": {full: "persistent://a/b/t-partition-3", base: "persistent://a/b/t", namespace: "a/b", partition: 3},
+		"t-partition-x":                  {full: "persistent://public/default/t-partition-x", base: "persistent://public/default/t-partition-x", namespace: "public/default", partition: -1},
+		"non-persistent://a/b/t":         {full: "non-persistent://a/b/t", base: "non-persistent://a/b/t", namespace: "a/b", partition: -1},
+		"a/c/b/t":                        {full: "persistent://a/c/b/t", base: "persistent://a/c/b/t", namespace: "a/c/b", partition: -1},
+	}
+	for in, want := range cases {
+		got, err := parseTopic(in)
+		if err != nil || got != want {
+			t.Errorf("parseTopic(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "a/b", "http://a/b/t", "persistent://t", "a//t", "persistent://a/b/c/d/e"} {
+		if _, err := parseTopic(bad); err == nil {
+			t.Errorf("parseTopic(%q) accepted", bad)
+		}
+	}
+}
+
+func TestAckSetHelpers(t *testing.T) {
+	if got := countSet(allSet(70), 70); got != 70 {
+		t.Fatalf("countSet(allSet(70)) = %d", got)
+	}
+	if got := countSet([]int64{-1}, 10); got != 10 {
+		t.Fatalf("bits beyond the batch counted: %d", got)
+	}
+}
+
+func (r *rawClient) subscribe(consumerID, requestID uint64, topic, sub string, typ pb.CommandSubscribe_SubType) *pb.BaseCommand {
+	r.t.Helper()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_SUBSCRIBE.Enum(), Subscribe: &pb.CommandSubscribe{
+		Topic: proto.String(topic), Subscription: proto.String(sub), SubType: typ.Enum(),
+		ConsumerId: proto.Uint64(consumerID), RequestId: proto.Uint64(requestID), Durable: proto.Bool(true),
+	}})
+	return r.read()
+}
+
+func (r *rawClient) unsubscribe(consumerID, requestID uint64) *pb.BaseCommand {
+	r.t.Helper()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_UNSUBSCRIBE.Enum(), Unsubscribe: &pb.CommandUnsubscribe{
+		ConsumerId: proto.Uint64(consumerID), RequestId: proto.Uint64(requestID),
+	}})
+	return r.read()
+}
+
+// Unsubscribe is exercised on the wire: pulsar-client-go v0.19.0 leaves a
+// consumer's goroutines running after a successful Unsubscribe (Close is
+// then a no-op), which the leak check would report.
+func TestUnsubscribe(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	for i := uint64(1); i <= 2; i++ {
+		if got := r.subscribe(i, i, "unsub", "sub", pb.CommandSubscribe_Shared); got.GetType() != pb.BaseCommand_SUCCESS {
+			t.Fatalf("subscribe %d: %v", i, got)
+		}
+	}
+	if got := r.unsubscribe(1, 3); got.GetType() != pb.BaseCommand_ERROR || got.GetError().GetError() != pb.ServerError_ConsumerBusy {
+		t.Fatalf("unsubscribe with another consumer attached: %v", got)
+	}
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_CLOSE_CONSUMER.Enum(), CloseConsumer: &pb.CommandCloseConsumer{
+		ConsumerId: proto.Uint64(2), RequestId: proto.Uint64(4),
+	}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_SUCCESS {
+		t.Fatalf("close consumer: %v", got)
+	}
+	if got := r.unsubscribe(1, 5); got.GetType() != pb.BaseCommand_SUCCESS {
+		t.Fatalf("unsubscribe: %v", got)
+	}
+	if subs := s.Subscriptions("unsub"); len(subs) != 0 {
+		t.Fatalf("after unsubscribe: %+v", subs)
+	}
+}
+
+func TestSubscribeErrors(t *testing.T) {
+	s := NewServer(t, WithPartitionedTopic("parted", 2))
+	r := dialRaw(t, s)
+	r.connect()
+	if got := r.subscribe(1, 1, "parted", "sub", pb.CommandSubscribe_Shared); got.GetType() != pb.BaseCommand_ERROR {
+		t.Fatalf("subscribe to a partitioned base topic: %v", got)
+	}
+	if got := r.subscribe(2, 2, "a//b", "sub", pb.CommandSubscribe_Shared); got.GetError().GetError() != pb.ServerError_InvalidTopicName {
+		t.Fatalf("subscribe to an invalid name: %v", got)
+	}
+	if got := r.subscribe(3, 3, "t", "sub", pb.CommandSubscribe_Shared); got.GetType() != pb.BaseCommand_SUCCESS {
+		t.Fatalf("subscribe: %v", got)
+	}
+	if got := r.subscribe(4, 4, "t", "sub", pb.CommandSubscribe_Failover); got.GetError().GetError() != pb.ServerError_ConsumerBusy {
+		t.Fatalf("subscribe with another type: %v", got)
+	}
+}
