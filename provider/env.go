@@ -101,6 +101,8 @@ func exporterNames(envKey string, code []string, option string) ([]string, error
 	for _, n := range raw {
 		n = strings.ToLower(strings.TrimSpace(n))
 		switch n {
+		case "":
+			// Tolerate stray commas such as "otlp,".
 		case exporterOTLP, exporterConsole:
 			if !contains(names, n) {
 				names = append(names, n)

@@ -1,0 +1,148 @@
+package provider_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynctrace/asynctrace/internal/otlptest"
+	"github.com/asynctrace/asynctrace/provider"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+func TestConsoleExporter(t *testing.T) {
+	var buf bytes.Buffer
+	p := start(t, provider.WithServiceName("checkout"), provider.WithConsoleExporter(&buf), provider.WithoutGlobals(), provider.WithLogs())
+	ctx, span := p.TracerProvider().Tracer("console-test").Start(context.Background(), "charge card")
+	slog.New(p.LogHandler()).InfoContext(ctx, "charged")
+	span.End()
+	ctr, _ := p.MeterProvider().Meter("console-test").Int64Counter("cards.charged")
+	ctr.Add(ctx, 1)
+	shutdown(t, p)
+	out := buf.String()
+	for _, want := range []string{`"Name": "charge card"`, `"Value": "checkout"`, `"Name": "cards.charged"`, `"Value": "charged"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %s", want)
+		}
+	}
+}
+
+func TestConsoleFromEnvUsesConfiguredWriter(t *testing.T) {
+	t.Setenv("OTEL_TRACES_EXPORTER", "console")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	var buf bytes.Buffer
+	p := start(t, provider.WithConsoleExporter(&buf), provider.WithoutGlobals())
+	_, span := p.TracerProvider().Tracer("console-test").Start(context.Background(), "from env")
+	span.End()
+	shutdown(t, p)
+	if !strings.Contains(buf.String(), `"Name": "from env"`) {
+		t.Errorf("console output %q lacks the span", buf.String())
+	}
+}
+
+func TestSpanExporterReplacesOTLP(t *testing.T) {
+	srv := newServer(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL())
+	mem := tracetest.NewInMemoryExporter()
+	p := start(t, provider.WithServiceName("checkout"), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"),
+		provider.WithSpanExporter(mem), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := mem.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("in-memory exporter got %d spans, want 2", len(spans))
+	}
+	if spans[0].SpanContext.SpanID() != child.SpanID() || spans[0].Parent.SpanID() != parent.SpanID() {
+		t.Errorf("first ended span %v (parent %v), want the child", spans[0].SpanContext.SpanID(), spans[0].Parent.SpanID())
+	}
+	shutdown(t, p)
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d OTLP requests with WithTracesExporter(\"none\")", n)
+	}
+}
+
+func TestSpanExporterBesideOTLP(t *testing.T) {
+	srv := newServer(t)
+	mem := tracetest.NewInMemoryExporter()
+	p := start(t, provider.WithServiceName("checkout"), provider.WithEndpoint(srv.URL()), provider.WithMetricsExporter("none"),
+		provider.WithSpanExporter(mem), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mem.GetSpans()); n != 2 {
+		t.Errorf("in-memory exporter got %d spans, want 2", n)
+	}
+	shutdown(t, p)
+	assertTrace(t, srv, "checkout", parent, child)
+}
+
+func TestMetricReader(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	p := start(t, provider.WithServiceName("checkout"), provider.WithMetricsExporter("none"), provider.WithTracesExporter("none"),
+		provider.WithMetricReader(reader), provider.WithoutGlobals())
+	ctr, err := p.MeterProvider().Meter("reader-test").Int64Counter("orders.placed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr.Add(context.Background(), 2)
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rm.Resource.Set().Value("service.name"); v.AsString() != "checkout" {
+		t.Errorf("service.name = %q", v.AsString())
+	}
+	if len(rm.ScopeMetrics) != 1 || len(rm.ScopeMetrics[0].Metrics) != 1 {
+		t.Fatalf("collected %+v", rm.ScopeMetrics)
+	}
+	m := rm.ScopeMetrics[0].Metrics[0]
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	if m.Name != "orders.placed" || !ok || sum.DataPoints[0].Value != 2 {
+		t.Errorf("metric %s = %+v", m.Name, m.Data)
+	}
+}
+
+func TestNoMetricExporterIsNoop(t *testing.T) {
+	p := start(t, provider.WithMetricsExporter("none"), provider.WithTracesExporter("none"), provider.WithoutGlobals())
+	if _, ok := p.MeterProvider().(*sdkmetric.MeterProvider); ok {
+		t.Error("an SDK meter provider was built with nothing to read it")
+	}
+}
+
+func TestMetricIntervalOption(t *testing.T) {
+	srv := newServer(t)
+	p := start(t, provider.WithEndpoint(srv.URL()), provider.WithTracesExporter("none"), provider.WithMetricInterval(50*time.Millisecond),
+		provider.WithoutGlobals())
+	ctr, _ := p.MeterProvider().Meter("interval-test").Int64Counter("ticks")
+	ctr.Add(context.Background(), 1)
+	// Without Shutdown or ForceFlush, only the periodic export can deliver it.
+	if _, err := srv.WaitMetrics(waitCtx(t), "ticks"); err != nil {
+		t.Fatalf("periodic export did not happen: %v", err)
+	}
+}
+
+func TestGRPCProtocolIsBounded(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlptest.UnusedURL(t))
+	// gRPC retries an unavailable collector until the export times out;
+	// a short timeout lets the retries end before the leak check.
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300")
+	p := startTimed(t, provider.WithServiceName("checkout"), provider.WithoutGlobals(), provider.WithLogs())
+	emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("grpc-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	// The span batch's failure goes to the error handler; the final metric
+	// export's failure comes back from Shutdown.
+	err := shutdownTimed(t, p)
+	if err == nil || !strings.Contains(err.Error(), "provider: metrics") || !strings.Contains(err.Error(), "Unavailable") {
+		t.Fatalf("Shutdown = %v, want the metric export's Unavailable error", err)
+	}
+}

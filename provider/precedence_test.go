@@ -1,0 +1,104 @@
+package provider_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/asynctrace/asynctrace/provider"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+func TestEnvBeatsOptionForServiceNameAndEndpoint(t *testing.T) {
+	fromEnv := newServer(t)
+	fromCode := newServer(t)
+	t.Setenv("OTEL_SERVICE_NAME", "checkout-env")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", fromEnv.URL())
+	p := start(t, provider.WithServiceName("checkout-code"), provider.WithEndpoint(fromCode.URL()), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("precedence-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	shutdown(t, p)
+	assertTrace(t, fromEnv, "checkout-env", parent, child)
+	if _, err := fromEnv.WaitMetrics(waitCtx(t), "orders.placed"); err != nil {
+		t.Errorf("metrics did not follow the env endpoint: %v", err)
+	}
+	if n := len(fromCode.Requests()); n != 0 {
+		t.Errorf("the option's endpoint got %d requests although OTEL_EXPORTER_OTLP_ENDPOINT is set", n)
+	}
+}
+
+func TestSignalEndpointEnvBeatsOptionForThatSignalOnly(t *testing.T) {
+	traces := newServer(t)
+	rest := newServer(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.URL()+"/v1/traces")
+	p := start(t, provider.WithServiceName("checkout"), provider.WithEndpoint(rest.URL()), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("precedence-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	shutdown(t, p)
+	assertTrace(t, traces, "checkout", parent, child)
+	if _, err := rest.WaitMetrics(waitCtx(t), "orders.placed"); err != nil {
+		t.Errorf("metrics did not use the option's endpoint: %v", err)
+	}
+	if n := len(rest.Spans()); n != 0 {
+		t.Errorf("%d spans went to the option's endpoint", n)
+	}
+}
+
+func TestResourceAttributesEnvBeatsOptions(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=production,service.version=9.9.9,team=payments")
+	mem := tracetest.NewInMemoryExporter()
+	p := start(t, provider.WithServiceName("checkout"), provider.WithServiceVersion("1.0.0"), provider.WithEnvironment("dev"),
+		provider.WithResourceAttributes(attribute.String("team", "code"), attribute.String("region", "eu")),
+		provider.WithoutGlobals(), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"), provider.WithSpanExporter(mem))
+	emitTrace(p)
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := mem.GetSpans()
+	if len(spans) == 0 {
+		t.Fatal("no spans")
+	}
+	set := spans[0].Resource.Set()
+	for k, want := range map[string]string{
+		"service.name":                "checkout",
+		"service.version":             "9.9.9",
+		"deployment.environment.name": "production",
+		"team":                        "payments",
+		"region":                      "eu",
+	} {
+		if v, _ := set.Value(attribute.Key(k)); v.AsString() != want {
+			t.Errorf("%s = %q, want %q", k, v.AsString(), want)
+		}
+	}
+	if got := p.Resource().SchemaURL(); !strings.HasPrefix(got, "https://opentelemetry.io/schemas/") {
+		t.Errorf("schema URL %q", got)
+	}
+}
+
+func TestUnknownServiceFallback(t *testing.T) {
+	p := start(t, provider.WithoutGlobals(), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"))
+	v, _ := p.Resource().Set().Value("service.name")
+	if !strings.HasPrefix(v.AsString(), "unknown_service:") {
+		t.Errorf("service.name = %q, want unknown_service:<exe>", v.AsString())
+	}
+}
+
+func TestExporterEnvBeatsOption(t *testing.T) {
+	srv := newServer(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL())
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	var console strings.Builder
+	p := start(t, provider.WithConsoleExporter(&console), provider.WithoutGlobals())
+	emitTrace(p)
+	shutdown(t, p)
+	if _, err := srv.WaitSpans(waitCtx(t), 2); err != nil {
+		t.Fatalf("OTEL_TRACES_EXPORTER=otlp ignored: %v", err)
+	}
+	if console.Len() != 0 {
+		t.Errorf("console exporter wrote %d bytes although OTEL_TRACES_EXPORTER=otlp", console.Len())
+	}
+}
