@@ -46,6 +46,7 @@ type SpanRef struct {
 // IsZero reports whether r names no span.
 func (r SpanRef) IsZero() bool { return r == SpanRef{} }
 
+// String names the span as `service "name"`, or "(root)" for the zero SpanRef.
 func (r SpanRef) String() string {
 	if r.IsZero() {
 		return "(root)"
@@ -68,6 +69,7 @@ type MismatchError struct {
 	Found string
 }
 
+// Error lists the problems, then the expected and the found tree.
 func (e *MismatchError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trace does not match the expectation (%d %s):\n", len(e.Problems), plural(len(e.Problems), "problem", "problems"))
