@@ -4,8 +4,8 @@ import "testing"
 
 func TestDestinationName(t *testing.T) {
 	for in, want := range map[string]string{
-		"orders":                                         "orders",
-		"persistent://public/default/orders":             "orders",
+		"orders":                             "orders",
+		"persistent://public/default/orders": "orders",
 		"persistent://public/default/orders-partition-3": "orders",
 		"orders-partition-12":                            "orders",
 		"public/default/orders":                          "orders",
