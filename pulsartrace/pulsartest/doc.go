@@ -24,9 +24,11 @@
 //     hash) subscriptions, initial position earliest or latest; flow
 //     permits counted per message (a batch costs one per message);
 //   - individual, cumulative and batch-index acknowledgements, acks with
-//     receipt, negative acks and ack timeouts (redelivery with an
-//     incremented RedeliveryCount), so dead-letter and retry topics
-//     (ReconsumeLater) work as the client implements them;
+//     receipt (AckWithResponse), negative acks; a message is redelivered
+//     with an incremented RedeliveryCount when it is nacked or when its
+//     consumer goes away unacknowledged, so dead-letter and retry topics
+//     (DLQPolicy, ReconsumeLater), which the client implements by producing
+//     to other topics, work as on a real broker;
 //   - unsubscribe, seek by message id or publish time, readers
 //     (non-durable subscriptions, GET_LAST_MESSAGE_ID), schemas
 //     (GET_SCHEMA, GET_OR_CREATE_SCHEMA, versions in PRODUCER_SUCCESS; any
@@ -56,13 +58,17 @@
 //
 // # Known client behaviour
 //
-// pulsar-client-go v0.19.0 has a data race in its producer reconnect path:
-// tests that make a producer reconnect (DropConnections or FailNextSends
-// with a live producer) can be reported by the race detector for the
-// client's code, not this package's. Keep such tests in files built with
-// the !race constraint. After Close, the client leaves each producer's
-// send-timeout goroutine running for up to the send timeout; see
-// KnownClientGoroutines for goleak.
+// pulsar-client-go v0.19.0 has a data race in its producer reconnect path
+// (partitionProducer.grabCnx writes the producer name while the event loop
+// reads it): tests that make a producer with sends in flight reconnect
+// (DropConnections or FailNextSends) get race reports for the client's
+// code, not this package's. Keep such tests in files built with the !race
+// constraint.
+//
+// The same client leaves goroutines behind that goroutine-leak checks see:
+// timer-bound ones after Close (see KnownClientGoroutines), a consumer's
+// goroutines after a successful Unsubscribe (Close is then a no-op), and
+// the connection pool of a NewClient call that fails.
 //
 // Acknowledgements are grouped by the client and sent every 100 ms: an Ack
 // immediately followed by Client.Close without closing the consumer first

@@ -1,6 +1,7 @@
 package pulsartest_test
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"testing"
@@ -274,5 +275,98 @@ func TestManyClientsAndProducers(t *testing.T) {
 		if producers[fmt.Sprintf("p%d", i)] != each {
 			t.Fatalf("per producer %v", producers)
 		}
+	}
+}
+
+func TestChunkedMessage(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "chunks", SubscriptionName: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{
+		Topic: "chunks", DisableBatching: true, EnableChunking: true, ChunkMaxMessageSize: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	payload := make([]byte, 10_500)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	if _, err := prod.Send(ctxT(t, 10*time.Second), &pulsar.ProducerMessage{Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	m := receive(t, cons, 1, 10*time.Second)[0]
+	if !bytes.Equal(m.Payload(), payload) {
+		t.Fatalf("reassembled %d bytes, want %d", len(m.Payload()), len(payload))
+	}
+	if n := len(srv.Messages("chunks")); n < 11 {
+		t.Fatalf("stored %d chunks", n)
+	}
+	if err := cons.Ack(m); err != nil {
+		t.Fatal(err)
+	}
+	cons.Close()
+	if b, _ := srv.Backlog("chunks", "sub"); b != 0 {
+		t.Fatalf("backlog %d after acking a chunked message", b)
+	}
+}
+
+func TestTopicsPattern(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	produceN(t, client, "rx-a", 1, false) // topics must exist for discovery
+	produceN(t, client, "rx-b", 1, false)
+	produceN(t, client, "other", 1, false)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{
+		TopicsPattern: "persistent://public/default/rx-.*", SubscriptionName: "sub",
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	got := map[string]bool{}
+	for _, m := range receive(t, cons, 2, 10*time.Second) {
+		got[m.Topic()] = true
+		_ = cons.Ack(m)
+	}
+	if !got["persistent://public/default/rx-a"] || !got["persistent://public/default/rx-b"] {
+		t.Fatalf("topics %v", got)
+	}
+}
+
+func TestSeekByTime(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "seektime", SubscriptionName: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	produceN(t, client, "seektime", 3, false)
+	time.Sleep(20 * time.Millisecond) // publish times have millisecond resolution
+	mark := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "seektime", DisableBatching: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	if _, err := prod.Send(ctxT(t, 10*time.Second), &pulsar.ProducerMessage{Payload: []byte("late")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range receive(t, cons, 4, 10*time.Second) {
+		_ = cons.Ack(m)
+	}
+	if err := cons.SeekByTime(mark); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, cons, 1, 10*time.Second)[0]; string(m.Payload()) != "late" {
+		t.Fatalf("after seek by time got %q", m.Payload())
 	}
 }

@@ -250,3 +250,49 @@ func TestSubscribeErrors(t *testing.T) {
 		t.Fatalf("subscribe with another type: %v", got)
 	}
 }
+
+func TestKeepAlive(t *testing.T) {
+	s := NewServer(t, WithKeepAliveInterval(50*time.Millisecond))
+	r := dialRaw(t, s)
+	r.connect()
+	// Answering the broker's pings keeps the connection open.
+	pings := 0
+	for pings < 5 {
+		cmd := r.read()
+		if cmd.GetType() != pb.BaseCommand_PING {
+			t.Fatalf("unexpected %v", cmd.GetType())
+		}
+		pings++
+		r.write(&pb.BaseCommand{Type: pb.BaseCommand_PONG.Enum(), Pong: &pb.CommandPong{}})
+	}
+	// A silent client is dropped after twice the interval.
+	r.expectClosed()
+}
+
+func TestCloseIsBoundedWithSilentClients(t *testing.T) {
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := dialRaw(t, s)
+	r.connect()
+	half, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer half.Close()
+	_, _ = half.Write([]byte{0, 0, 1}) // a partial frame header
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
