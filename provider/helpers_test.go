@@ -8,6 +8,7 @@ import (
 	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/provider"
 	"go.opentelemetry.io/otel"
+	lognoop "go.opentelemetry.io/otel/log/noop"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
@@ -51,6 +52,7 @@ func resetGlobals(t *testing.T) {
 		otel.SetTracerProvider(tracenoop.NewTracerProvider())
 		otel.SetMeterProvider(metricnoop.NewMeterProvider())
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+		otel.SetLoggerProvider(lognoop.NewLoggerProvider())
 	})
 }
 

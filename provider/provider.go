@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
-	logglobal "go.opentelemetry.io/otel/log/global"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -151,7 +150,7 @@ func (p *Provider) installGlobals(c *config) {
 	otel.SetTracerProvider(p.tp)
 	otel.SetMeterProvider(p.mp)
 	if c.logsEnabled {
-		logglobal.SetLoggerProvider(p.lp)
+		otel.SetLoggerProvider(p.lp)
 	}
 }
 

@@ -1,0 +1,113 @@
+// Package provider sets up OpenTelemetry for a service in one call: traces,
+// metrics and, on request, logs exported over OTLP, a sampler, a resource
+// describing the service, and the W3C Trace Context and Baggage propagators,
+// installed as the otel globals so that every instrumentation library (the
+// asynctrace broker wrappers, otelhttp, ...) picks them up.
+//
+// # Quick start
+//
+//	func main() {
+//		ctx := context.Background()
+//		p, err := provider.Start(ctx, provider.WithServiceName("checkout"))
+//		if err != nil {
+//			log.Fatal(err) // bad configuration, for example OTEL_TRACES_SAMPLER=sometimes
+//		}
+//		defer func() {
+//			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+//			defer cancel()
+//			_ = p.Shutdown(ctx) // flushes what is buffered
+//		}()
+//		// ... run the service; otel.Tracer(...) now exports over OTLP.
+//	}
+//
+// With no configuration at all, spans and metrics go over OTLP/HTTP to the
+// exporters' default endpoint, https://localhost:4318. Point them at a
+// collector with OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 or
+// [WithEndpoint].
+//
+// # What Start sets up
+//
+//   - Resource: service.name, service.version and deployment.environment.name
+//     from the options; telemetry.sdk.*, host.name, os.type, process.pid,
+//     process.executable.name, process.runtime.* and service.instance.id
+//     from the SDK's detectors; OTEL_RESOURCE_ATTRIBUTES and
+//     OTEL_SERVICE_NAME on top. Process command lines are left out on
+//     purpose: they may carry secrets.
+//   - Traces: an SDK tracer provider with a batch span processor per OTLP
+//     exporter (a synchronous one for the console exporter) and the sampler.
+//   - Sampler: parent-based by default. A span whose parent was sampled is
+//     sampled, one whose parent was not is not, whatever the ratio; the
+//     ratio ([WithSampleRatio], default 1) decides for new traces only.
+//   - Metrics: an SDK meter provider with a periodic reader per exporter
+//     (every 60 s, OTEL_METRIC_EXPORT_INTERVAL or [WithMetricInterval]),
+//     plus readers from [WithMetricReader]. With no reader at all the meter
+//     provider is the no-op one.
+//   - Logs, only with [WithLogs]: an SDK logger provider with a batch
+//     processor, reachable as an slog.Handler through [Provider.LogHandler]
+//     (the otelslog bridge): slog.InfoContext(ctx, ...) ships a log record
+//     that carries the trace and span IDs found in ctx.
+//   - Propagator: W3C Trace Context + Baggage, or OTEL_PROPAGATORS.
+//   - Globals: otel.SetTracerProvider, SetMeterProvider, SetTextMapPropagator
+//     and, with WithLogs, SetLoggerProvider, unless [WithoutGlobals].
+//
+// Start creates no span, metric or attribute of its own.
+//
+// # Configuration precedence
+//
+// Options set defaults; the standard environment variables win, so an
+// operator can redirect or silence a service without a rebuild. The OTLP
+// exporters read their variables first and let code options override them,
+// so Start passes an option's endpoint, headers or insecure flag only when
+// the matching variables are unset.
+//
+//	Setting                   Environment (wins)                                Option (default)
+//	------------------------  ------------------------------------------------  ------------------------------------
+//	service.name              OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES  WithServiceName (unknown_service:<exe>)
+//	other resource attributes OTEL_RESOURCE_ATTRIBUTES                          WithServiceVersion, WithEnvironment,
+//	                                                                            WithResourceAttributes
+//	sampler                   OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG      WithSampler, WithSampleRatio (parent-based, 1)
+//	propagators               OTEL_PROPAGATORS                                  WithPropagator (tracecontext,baggage)
+//	span exporters            OTEL_TRACES_EXPORTER  (otlp|console|none)         WithTracesExporter, WithConsoleExporter (otlp)
+//	metric exporters          OTEL_METRICS_EXPORTER (otlp|console|none)         WithMetricsExporter, WithConsoleExporter (otlp)
+//	log exporters             OTEL_LOGS_EXPORTER    (otlp|console|none)         WithLogsExporter, WithConsoleExporter (otlp)
+//	OTLP endpoint             OTEL_EXPORTER_OTLP_[SIGNAL_]ENDPOINT              WithEndpoint (https://localhost:4318)
+//	OTLP plain text           OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE, URL scheme  WithInsecure, WithEndpoint's scheme
+//	OTLP headers              OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS               WithHeaders
+//	OTLP protocol             OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL              WithProtocol (http/protobuf)
+//	OTLP timeout, compression OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT, _COMPRESSION  exporter defaults (10 s, none)
+//	metric export interval    OTEL_METRIC_EXPORT_INTERVAL                       WithMetricInterval (60 s)
+//	batching                  OTEL_BSP_*, OTEL_BLRP_*                           SDK defaults
+//	everything off            OTEL_SDK_DISABLED=true                            -
+//
+// SIGNAL_ is TRACES_, METRICS_ or LOGS_; a per-signal variable wins over the
+// general one. Extra exporters, processors and readers given with
+// [WithSpanExporter], [WithSpanProcessor] and [WithMetricReader] are always
+// used, even when an OTEL_*_EXPORTER variable says "none": use
+// WithTracesExporter("none") plus WithSpanExporter to replace OTLP in tests.
+//
+// Protocols: http/protobuf and grpc for every signal; http/json for traces
+// only, as the metric and log exporters cannot encode JSON.
+//
+// # Errors and failure modes
+//
+// Start returns an error wrapping [ErrInvalidConfig], and installs nothing,
+// for a sample ratio outside [0, 1], an unknown sampler, exporter,
+// propagator or protocol, an endpoint that is not an http(s) URL with a
+// host, or a malformed OTEL_RESOURCE_ATTRIBUTES, naming the option or
+// variable at fault. It never panics and never exits the program.
+//
+// Start does not contact the collector, so a collector that is down does
+// not delay start-up. Failed exports are reported to the otel error handler
+// (otel.SetErrorHandler) and the data is dropped; the service carries on.
+// [Provider.Shutdown] flushes all pipelines in parallel and returns when
+// they are done or its context ends, so a collector that accepts
+// connections but never answers delays shutdown only until the context's
+// deadline. It returns the context's error in that case, and the final
+// metric export's error when the collector refused it.
+//
+// OTEL_SDK_DISABLED=true replaces the tracer, meter and logger providers
+// with no-op ones, at no cost, and skips the checks above except for
+// OTEL_PROPAGATORS: the propagator is still installed, so a trace that
+// enters the service through a traceparent header leaves it with the same
+// header and the trace stays whole across services that do export.
+package provider
