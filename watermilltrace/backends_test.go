@@ -126,6 +126,10 @@ func setupRedis(t *testing.T, topics []string) (message.Publisher, func() messag
 			Client:        redis.NewClient(&redis.Options{Addr: redisAddr}),
 			ConsumerGroup: group,
 			BlockTime:     100 * time.Millisecond,
+			// Close does not wait for the read loop, which sleeps 500 ms
+			// after a read error (the one closing the client causes)
+			// before it notices the subscriber is closing: stop at once.
+			ShouldStopOnReadErrors: stopOnReadError,
 		}, watermill.NopLogger{})
 		if err != nil {
 			t.Fatal(err)
@@ -133,6 +137,8 @@ func setupRedis(t *testing.T, topics []string) (message.Publisher, func() messag
 		return sub // the router closes it
 	}
 }
+
+func stopOnReadError(error) bool { return true }
 
 func setupRabbitMQ(t *testing.T, _ []string) (message.Publisher, func() message.Subscriber) {
 	requireReachable(t, "RabbitMQ", amqpAddr)
