@@ -89,8 +89,8 @@ running_pid() {
 	pid="$(cat "$pid_file" 2>/dev/null || true)"
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
-	# Guard against a recycled pid: the process must be the cached Jaeger binary.
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "jaeger" || return 1
+	# Guard against a recycled pid: the process must run a binary named jaeger.
+	[[ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" == jaeger ]] || return 1
 	printf '%s\n' "$pid"
 }
 
