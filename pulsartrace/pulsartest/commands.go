@@ -463,6 +463,7 @@ func (c *conn) handleUnsubscribe(cmd *pb.CommandUnsubscribe) {
 		}
 	}
 	sub.consumers = nil
+	sub.stopTimer()
 	delete(sub.topic.subs, sub.name)
 	c.sendSuccess(cmd.GetRequestId())
 }
@@ -511,6 +512,7 @@ func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 	}
 	sub.consumers = nil
 	if !sub.durable {
+		sub.stopTimer()
 		delete(t.subs, sub.name)
 	}
 }

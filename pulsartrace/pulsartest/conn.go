@@ -26,9 +26,10 @@ type conn struct {
 
 	// outMu guards out; frames are queued without blocking so that dispatch
 	// can run under the server lock.
-	outMu sync.Mutex
-	out   []byte
-	wake  chan struct{}
+	outMu    sync.Mutex
+	out      []byte
+	inflight bool // the writer holds frames taken from out
+	wake     chan struct{}
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -128,12 +129,17 @@ func (c *conn) writeLoop() {
 		case <-c.wake:
 			c.outMu.Lock()
 			buf, c.out = c.out, buf[:0]
+			c.inflight = len(buf) > 0
 			c.outMu.Unlock()
 			if len(buf) == 0 {
 				continue
 			}
 			_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if _, err := c.nc.Write(buf); err != nil {
+			_, err := c.nc.Write(buf)
+			c.outMu.Lock()
+			c.inflight = false
+			c.outMu.Unlock()
+			if err != nil {
 				c.close()
 				return
 			}
@@ -178,9 +184,9 @@ func (c *conn) flushAndClose() {
 	deadline := time.Now().Add(200 * time.Millisecond)
 	for time.Now().Before(deadline) && !c.closed() {
 		c.outMu.Lock()
-		empty := len(c.out) == 0
+		flushed := len(c.out) == 0 && !c.inflight
 		c.outMu.Unlock()
-		if empty {
+		if flushed {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -29,6 +29,9 @@
 //     consumer goes away unacknowledged, so dead-letter and retry topics
 //     (DLQPolicy, ReconsumeLater), which the client implements by producing
 //     to other topics, work as on a real broker;
+//   - delayed delivery (DeliverAfter, DeliverAt) on Shared and Key_Shared
+//     subscriptions, like brokers; other subscription types get such
+//     messages at once;
 //   - unsubscribe, seek by message id or publish time, readers
 //     (non-durable subscriptions, GET_LAST_MESSAGE_ID), schemas
 //     (GET_SCHEMA, GET_OR_CREATE_SCHEMA, versions in PRODUCER_SUCCESS; any
@@ -38,8 +41,7 @@
 // # What it does not support
 //
 // Transactions, authentication and authorization, TLS, message
-// deduplication, delayed delivery (DeliverAfter/DeliverAt are delivered at
-// once), compaction, replication, retention limits, schema compatibility
+// deduplication, compaction, replication, retention limits, schema compatibility
 // checks, non-persistent semantics (non-persistent topics are stored like
 // persistent ones) and the admin REST API. An unsupported command gets a
 // protocol ERROR (NotAllowedError, naming the command), so the client fails

@@ -370,3 +370,43 @@ func TestSeekByTime(t *testing.T) {
 		t.Fatalf("after seek by time got %q", m.Payload())
 	}
 }
+
+func TestDelayedDelivery(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "later", SubscriptionName: "sub", Type: pulsar.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "later", DisableBatching: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := prod.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("late"), DeliverAfter: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prod.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("now")}); err != nil {
+		t.Fatal(err)
+	}
+	first := receive(t, cons, 1, 10*time.Second)[0]
+	if string(first.Payload()) != "now" {
+		t.Fatalf("first delivered %q, want the undelayed message", first.Payload())
+	}
+	_ = cons.Ack(first)
+	sent := time.Now()
+	second := receive(t, cons, 1, 10*time.Second)[0]
+	if string(second.Payload()) != "late" || second.RedeliveryCount() != 0 {
+		t.Fatalf("second delivered %q (count %d)", second.Payload(), second.RedeliveryCount())
+	}
+	// Generous lower bound only: it must not have arrived right away.
+	if time.Since(sent) < time.Second {
+		t.Fatalf("delayed message arrived after %v", time.Since(sent))
+	}
+	if b, _ := srv.Backlog("later", "sub"); b != 1 {
+		t.Fatalf("backlog %d before the ack, want 1", b)
+	}
+	_ = cons.Ack(second)
+}

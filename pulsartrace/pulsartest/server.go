@@ -101,12 +101,30 @@ func (s *Server) Close() error {
 		for _, c := range conns {
 			c.close()
 		}
+		// Closing connections dispatches to the remaining consumers, which
+		// may arm delayed-delivery timers; stop them last.
+		s.mu.Lock()
+		for _, t := range s.topics {
+			for _, sub := range t.subs {
+				sub.stopTimer()
+			}
+		}
+		s.mu.Unlock()
 		s.wg.Wait()
 	})
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	return err
+}
+
+func (s *Server) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Server) acceptLoop() {

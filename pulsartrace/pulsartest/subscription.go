@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math/bits"
 	"slices"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -40,6 +41,11 @@ type subscription struct {
 	redeliver []uint64
 	// redeliveries counts how often each entry was redelivered.
 	redeliveries map[uint64]uint32
+	// delayed holds entries read but held back until their deliver-at time
+	// (unix milliseconds); timer wakes dispatch for the earliest.
+	delayed map[uint64]int64
+	timer   *time.Timer
+	timerAt int64
 }
 
 // consumer is one client consumer attached to a subscription.
@@ -64,6 +70,7 @@ func newSubscription(t *topic, name string, subType pb.CommandSubscribe_SubType,
 		partial:      map[uint64][]int64{},
 		pending:      map[uint64]*consumer{},
 		redeliveries: map[uint64]uint32{},
+		delayed:      map[uint64]int64{},
 	}
 }
 
@@ -77,6 +84,7 @@ func (sub *subscription) seek(next uint64) {
 	clear(sub.partial)
 	clear(sub.pending)
 	clear(sub.redeliveries)
+	clear(sub.delayed)
 	sub.redeliver = sub.redeliver[:0]
 	for _, c := range sub.consumers {
 		clear(c.pending)
@@ -105,6 +113,7 @@ func (sub *subscription) ackEntry(id uint64) {
 	}
 	delete(sub.partial, id)
 	delete(sub.redeliveries, id)
+	delete(sub.delayed, id)
 	sub.acked[id] = struct{}{}
 	for {
 		next := uint64(sub.markDelete + 1)
@@ -189,6 +198,7 @@ func (sub *subscription) removeConsumer(c *consumer) {
 		sub.requeue(id)
 	}
 	if len(sub.consumers) == 0 && !sub.durable {
+		sub.stopTimer()
 		delete(sub.topic.subs, sub.name)
 		return
 	}
@@ -204,8 +214,58 @@ func (sub *subscription) addConsumer(c *consumer) {
 	})
 }
 
+// delaysDelivery reports whether deliver-at times are honoured: brokers do
+// so only for Shared and Key_Shared subscriptions.
+func (sub *subscription) delaysDelivery() bool {
+	return sub.subType == pb.CommandSubscribe_Shared || sub.subType == pb.CommandSubscribe_Key_Shared
+}
+
+// releaseDelayed moves delayed entries that are due to the redelivery queue
+// (without counting a redelivery) and arms the timer for the next one.
+func (sub *subscription) releaseDelayed(now int64) {
+	next := int64(0)
+	for id, at := range sub.delayed {
+		if at <= now {
+			delete(sub.delayed, id)
+			if i, found := slices.BinarySearch(sub.redeliver, id); !found {
+				sub.redeliver = slices.Insert(sub.redeliver, i, id)
+			}
+		} else if next == 0 || at < next {
+			next = at
+		}
+	}
+	s := sub.topic.s
+	if next == 0 || (sub.timer != nil && sub.timerAt == next) || s.isClosed() {
+		return
+	}
+	sub.stopTimer()
+	sub.timerAt = next
+	sub.timer = time.AfterFunc(time.Duration(next-now)*time.Millisecond, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		select {
+		case <-s.done:
+			return
+		default:
+		}
+		sub.timer = nil
+		sub.dispatch()
+	})
+}
+
+func (sub *subscription) stopTimer() {
+	if sub.timer != nil {
+		sub.timer.Stop()
+		sub.timer = nil
+	}
+}
+
 // nextEntry returns the next entry to dispatch without consuming it.
 func (sub *subscription) nextEntry() (*entry, bool) {
+	now := time.Now().UnixMilli()
+	if len(sub.delayed) > 0 {
+		sub.releaseDelayed(now)
+	}
 	for len(sub.redeliver) > 0 {
 		id := sub.redeliver[0]
 		if sub.isAcked(id) {
@@ -220,7 +280,14 @@ func (sub *subscription) nextEntry() (*entry, bool) {
 			sub.readPos++
 			continue
 		}
-		return sub.topic.entries[id], false
+		e := sub.topic.entries[id]
+		if at := e.meta.GetDeliverAtTime(); at > now && sub.delaysDelivery() {
+			sub.delayed[id] = at
+			sub.readPos++
+			sub.releaseDelayed(now)
+			continue
+		}
+		return e, false
 	}
 	return nil, false
 }

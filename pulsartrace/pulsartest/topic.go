@@ -68,6 +68,7 @@ func parseTopic(name string) (topicName, error) {
 
 // topic is the stored log of one non-partitioned topic or one partition.
 type topic struct {
+	s         *Server
 	name      topicName
 	ledger    uint64
 	entries   []*entry
@@ -102,6 +103,7 @@ func (s *Server) topicLocked(tn topicName, create bool) *topic {
 		return t
 	}
 	t := &topic{
+		s:         s,
 		name:      tn,
 		ledger:    s.nextLedger,
 		subs:      map[string]*subscription{},
