@@ -1,0 +1,74 @@
+// Command pipeline follows one request across HTTP, Apache Pulsar, Watermill
+// and Google Cloud Pub/Sub and prints the single trace that connects them.
+//
+//	curl POST /v1/process
+//	   │
+//	   ▼
+//	gateway ──── Pulsar "jobs" ────► job-worker ──── Watermill "job-events" ────►
+//	(httptrace,   (pulsartrace)      (pulsartrace     (watermilltrace)
+//	 pulsartrace)                     consumer)
+//
+//	    event-router ──── Pub/Sub "notifications" ────► notifier
+//	    (watermilltrace     (pubsubtrace)               (pubsubtrace handler:
+//	     middleware)                                      completes the job)
+//
+// Each box is a service with its own service.name, as it would be deployed:
+// gateway, job-worker, event-router and notifier. The trace that results:
+//
+//	POST /v1/process                 gateway       server
+//	`- send jobs                     gateway       producer
+//	   `- process jobs               job-worker    consumer
+//	      `- send job-events         job-worker    producer
+//	         `- process job-events   event-router  consumer
+//	            `- send notifications  event-router  producer
+//	               `- process notifications-sender  notifier  consumer
+//	                  `- complete job  notifier    internal
+//
+// # Run it
+//
+//	go run ./examples/pipeline
+//
+// starts every service in one process on embedded brokers (an in-process
+// Pulsar broker from pulsartrace/pulsartest, a Watermill GoChannel and the
+// Pub/Sub fake server pstest), sends one request to itself, waits until the
+// notifier has completed the job and prints the trace as a tree with each
+// span's service, kind, duration and status. It exits with status 1 and says
+// what is missing when the job does not complete within --timeout (30 s).
+// With --serve it keeps running and prints the trace of every job that a
+// command like this one submits:
+//
+//	curl -i -X POST -d '{"input":"hello"}' http://127.0.0.1:8080/v1/process
+//
+// The response carries the trace id in its traceresponse header.
+//
+// # Real brokers and backends
+//
+// Each hop can use a real broker instead of the embedded one:
+//
+//	PULSAR_URL=pulsar://127.0.0.1:6650       Pulsar broker
+//	WATERMILL_REDIS_ADDR=127.0.0.1:6379      Watermill over Redis Streams (or --redis)
+//	PUBSUB_EMULATOR_HOST=127.0.0.1:8085      Pub/Sub emulator
+//
+// With OTEL_EXPORTER_OTLP_ENDPOINT set (for example http://127.0.0.1:4318)
+// the spans are also exported over OTLP to Jaeger, Tempo or a collector; the
+// other OTEL_* variables the provider package reads apply too, except that
+// OTEL_SERVICE_NAME would give all four services one name in this
+// single-process mode.
+//
+// # One process per service
+//
+// --role runs one service per process, as in production:
+//
+//	pipeline --role brokers            # Pulsar (pulsartest) and Pub/Sub (pstest); prints their addresses
+//	pipeline --role gateway            # HTTP on --addr (127.0.0.1:8080)
+//	pipeline --role pulsar-consumer    # job-worker
+//	pipeline --role watermill-router   # event-router
+//	pipeline --role pubsub-consumer    # notifier; prints "job <id> done trace <trace-id>"
+//
+// The service roles find the brokers through PULSAR_URL and
+// PUBSUB_EMULATOR_HOST, and Watermill crosses processes over Redis Streams
+// (WATERMILL_REDIS_ADDR, default 127.0.0.1:6379). Each role exports its spans
+// as configured by the OTEL_* variables (OTEL_SERVICE_NAME renames it) and
+// flushes them when it stops on SIGINT or SIGTERM. scripts/e2e.sh runs the
+// roles this way against a real Jaeger and checks the stored trace.
+package main
