@@ -146,3 +146,28 @@ func TestGRPCProtocolIsBounded(t *testing.T) {
 		t.Fatalf("Shutdown = %v, want the metric export's Unavailable error", err)
 	}
 }
+
+func TestAllSignalsOverGRPC(t *testing.T) {
+	srv := newServer(t, otlptest.WithGRPC())
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	p := start(t, provider.WithServiceName("checkout"), provider.WithEndpoint(srv.GRPCURL()), provider.WithLogs(), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("grpc-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	slog.New(p.LogHandler()).Info("order placed")
+	shutdown(t, p)
+	assertTrace(t, srv, "checkout", parent, child)
+	if _, err := srv.WaitMetrics(waitCtx(t), "orders.placed"); err != nil {
+		t.Error(err)
+	}
+	if logs, err := srv.WaitLogs(waitCtx(t), 1); err != nil {
+		t.Error(err)
+	} else if logs[0].Body != "order placed" {
+		t.Errorf("log body %q", logs[0].Body)
+	}
+	for _, r := range srv.Requests() {
+		if !strings.HasPrefix(r.Path, "/opentelemetry.proto.collector.") {
+			t.Errorf("request %s did not come over gRPC", r.Path)
+		}
+	}
+}

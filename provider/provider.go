@@ -27,7 +27,11 @@ import (
 const ScopeName = "github.com/asynctrace/asynctrace/provider"
 
 // Provider owns the tracer, meter and (optionally) logger providers that
-// [Start] set up, and the propagator. Its methods are safe for concurrent use.
+// [Start] set up, and the propagator. Its methods are safe for concurrent
+// use. They are also safe on a nil *Provider, as returned by a failed Start,
+// where the accessors return no-op implementations and Shutdown does
+// nothing, so that a deferred Shutdown cannot turn a configuration error
+// into a panic.
 type Provider struct {
 	tp   trace.TracerProvider
 	mp   metric.MeterProvider
@@ -156,22 +160,47 @@ func (p *Provider) installGlobals(c *config) {
 
 // TracerProvider returns the tracer provider: the SDK's, or a no-op one when
 // OTEL_SDK_DISABLED=true.
-func (p *Provider) TracerProvider() trace.TracerProvider { return p.tp }
+func (p *Provider) TracerProvider() trace.TracerProvider {
+	if p == nil || p.tp == nil {
+		return tracenoop.NewTracerProvider()
+	}
+	return p.tp
+}
 
 // MeterProvider returns the meter provider: the SDK's, or a no-op one when
 // OTEL_SDK_DISABLED=true or no metric exporter or reader is configured.
-func (p *Provider) MeterProvider() metric.MeterProvider { return p.mp }
+func (p *Provider) MeterProvider() metric.MeterProvider {
+	if p == nil || p.mp == nil {
+		return metricnoop.NewMeterProvider()
+	}
+	return p.mp
+}
 
 // LoggerProvider returns the OpenTelemetry logger provider: the SDK's with
 // [WithLogs], otherwise a no-op one.
-func (p *Provider) LoggerProvider() log.LoggerProvider { return p.lp }
+func (p *Provider) LoggerProvider() log.LoggerProvider {
+	if p == nil || p.lp == nil {
+		return lognoop.NewLoggerProvider()
+	}
+	return p.lp
+}
 
 // Propagator returns the propagator, also when OTEL_SDK_DISABLED=true.
-func (p *Provider) Propagator() propagation.TextMapPropagator { return p.prop }
+func (p *Provider) Propagator() propagation.TextMapPropagator {
+	if p == nil || p.prop == nil {
+		return propagation.NewCompositeTextMapPropagator()
+	}
+	return p.prop
+}
 
 // Resource returns the resource shared by all signals, or nil when
 // OTEL_SDK_DISABLED=true.
-func (p *Provider) Resource() *resource.Resource { return p.res }
+func (p *Provider) Resource() *resource.Resource {
+	if p == nil {
+		return nil
+	}
+	return p.res
+}
 
 // LogHandler returns an slog.Handler that turns slog records into
 // OpenTelemetry log records, correlated with the span in the context passed
@@ -180,11 +209,14 @@ func (p *Provider) Resource() *resource.Resource { return p.res }
 //
 //	slog.SetDefault(slog.New(p.LogHandler()))
 func (p *Provider) LogHandler() slog.Handler {
-	return otelslog.NewHandler(ScopeName, otelslog.WithLoggerProvider(p.lp))
+	return otelslog.NewHandler(ScopeName, otelslog.WithLoggerProvider(p.LoggerProvider()))
 }
 
 // ForceFlush exports everything buffered so far, bounded by ctx.
 func (p *Provider) ForceFlush(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
 	return p.each(ctx, func(ctx context.Context, tp *sdktrace.TracerProvider) error { return tp.ForceFlush(ctx) },
 		func(ctx context.Context, mp *sdkmetric.MeterProvider) error { return mp.ForceFlush(ctx) },
 		func(ctx context.Context, lp *sdklog.LoggerProvider) error { return lp.ForceFlush(ctx) })
@@ -197,6 +229,9 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 // after Shutdown is dropped. Calling Shutdown again returns the first
 // call's result.
 func (p *Provider) Shutdown(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
 	p.shutdownOnce.Do(func() {
 		p.shutdownErr = p.each(ctx, p.shutdownTraces, func(ctx context.Context, mp *sdkmetric.MeterProvider) error { return mp.Shutdown(ctx) },
 			p.shutdownLogs)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/provider"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // generous bounds: these guard against blocking, not measure speed.
@@ -130,4 +131,27 @@ func TestShutdownWithExpiredContext(t *testing.T) {
 		t.Fatalf("Shutdown = %v, want context.Canceled", err)
 	}
 	srv.Close()
+}
+
+func TestNilProviderIsSafe(t *testing.T) {
+	var p *provider.Provider
+	ctx := context.Background()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Error(err)
+	}
+	if err := p.ForceFlush(ctx); err != nil {
+		t.Error(err)
+	}
+	_, span := p.TracerProvider().Tracer("nil").Start(ctx, "op")
+	span.End()
+	if span.IsRecording() {
+		t.Error("nil provider records")
+	}
+	ctr, _ := p.MeterProvider().Meter("nil").Int64Counter("c")
+	ctr.Add(ctx, 1)
+	slog.New(p.LogHandler()).Info("dropped")
+	p.Propagator().Inject(ctx, propagation.MapCarrier{})
+	if p.Resource() != nil || p.LoggerProvider() == nil {
+		t.Error("unexpected nil-provider accessors")
+	}
 }

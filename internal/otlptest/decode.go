@@ -21,6 +21,10 @@ func decodeTraces(enc encoding, body []byte) ([]Span, *coltracepb.ExportTraceSer
 	if err := enc.unmarshal(body, &req); err != nil {
 		return nil, nil, fmt.Errorf("otlptest: decode trace request: %w", err)
 	}
+	return spansFrom(&req), &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+func spansFrom(req *coltracepb.ExportTraceServiceRequest) []Span {
 	var out []Span
 	for _, rs := range req.GetResourceSpans() {
 		res := toSet(rs.GetResource().GetAttributes())
@@ -31,7 +35,7 @@ func decodeTraces(enc encoding, body []byte) ([]Span, *coltracepb.ExportTraceSer
 			}
 		}
 	}
-	return out, &coltracepb.ExportTraceServiceResponse{}, nil
+	return out
 }
 
 func toSpan(res attribute.Set, scope Scope, sp *tracepb.Span) Span {
@@ -85,6 +89,10 @@ func decodeMetrics(enc encoding, body []byte) ([]Metric, *colmetricpb.ExportMetr
 	if err := enc.unmarshal(body, &req); err != nil {
 		return nil, nil, fmt.Errorf("otlptest: decode metrics request: %w", err)
 	}
+	return metricsFrom(&req), &colmetricpb.ExportMetricsServiceResponse{}, nil
+}
+
+func metricsFrom(req *colmetricpb.ExportMetricsServiceRequest) []Metric {
 	var out []Metric
 	for _, rm := range req.GetResourceMetrics() {
 		res := toSet(rm.GetResource().GetAttributes())
@@ -105,7 +113,7 @@ func decodeMetrics(enc encoding, body []byte) ([]Metric, *colmetricpb.ExportMetr
 			}
 		}
 	}
-	return out, &colmetricpb.ExportMetricsServiceResponse{}, nil
+	return out
 }
 
 func metricShape(m *metricpb.Metric) (string, int) {
@@ -142,6 +150,10 @@ func decodeLogs(enc encoding, body []byte) ([]LogRecord, *collogspb.ExportLogsSe
 	if err := enc.unmarshal(body, &req); err != nil {
 		return nil, nil, fmt.Errorf("otlptest: decode logs request: %w", err)
 	}
+	return logsFrom(&req), &collogspb.ExportLogsServiceResponse{}, nil
+}
+
+func logsFrom(req *collogspb.ExportLogsServiceRequest) []LogRecord {
 	var out []LogRecord
 	for _, rl := range req.GetResourceLogs() {
 		res := toSet(rl.GetResource().GetAttributes())
@@ -164,7 +176,7 @@ func decodeLogs(enc encoding, body []byte) ([]LogRecord, *collogspb.ExportLogsSe
 			}
 		}
 	}
-	return out, &collogspb.ExportLogsServiceResponse{}, nil
+	return out
 }
 
 func toScope(s *commonpb.InstrumentationScope) Scope {

@@ -8,6 +8,9 @@
 // protocol types and keeps the decoded spans, metrics and log records in
 // memory, together with a record of every request (path, headers).
 //
+// With [WithGRPC] the same server also accepts OTLP/gRPC on a second port
+// ([Server.GRPCURL]) and stores what arrives there alongside.
+//
 // A typical test:
 //
 //	srv := otlptest.NewServer()

@@ -58,6 +58,13 @@ func (m Mode) String() string {
 // Option configures a [Server].
 type Option func(*Server)
 
+// WithGRPC also serves OTLP/gRPC on a second loopback port, see
+// [Server.GRPCURL]. What arrives over gRPC is stored with what arrives over
+// HTTP, and the mode applies to both.
+func WithGRPC() Option {
+	return func(s *Server) { s.withGRPC = true }
+}
+
 // WithMode sets the mode the server starts in. The default is [Normal].
 func WithMode(m Mode) Option {
 	return func(s *Server) { s.mode = m }
@@ -77,7 +84,9 @@ type Request struct {
 // Server is a loopback OTLP/HTTP receiver. Its methods are safe for
 // concurrent use.
 type Server struct {
-	http *httptest.Server
+	http     *httptest.Server
+	withGRPC bool
+	grpc     *grpcReceiver
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -111,6 +120,9 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc(LogsPath, s.handle)
 	// httptest binds 127.0.0.1:0, so nothing leaves the machine.
 	s.http = httptest.NewServer(mux)
+	if s.withGRPC {
+		s.grpc = startGRPC(s)
+	}
 	return s
 }
 
@@ -134,6 +146,9 @@ func (s *Server) SetMode(m Mode) {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		if s.grpc != nil {
+			s.grpc.stop()
+		}
 		s.http.Close()
 	})
 }
@@ -267,13 +282,7 @@ func (s *Server) notifyLocked() {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
-	mode := s.mode
-	s.notifyLocked()
-	s.mu.Unlock()
-
-	switch mode {
+	switch s.addRequest(Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()}) {
 	case Hang:
 		select {
 		case <-r.Context().Done():
@@ -332,34 +341,55 @@ func (s *Server) decode(path string, enc encoding, body []byte) (proto.Message, 
 		if err != nil {
 			return nil, err
 		}
-		s.mu.Lock()
-		s.spans = append(s.spans, spans...)
-		s.notifyLocked()
-		s.mu.Unlock()
+		s.addSpans(spans)
 		return resp, nil
 	case MetricsPath:
 		metrics, resp, err := decodeMetrics(enc, body)
 		if err != nil {
 			return nil, err
 		}
-		s.mu.Lock()
-		s.metrics = append(s.metrics, metrics...)
-		s.notifyLocked()
-		s.mu.Unlock()
+		s.addMetrics(metrics)
 		return resp, nil
 	case LogsPath:
 		logs, resp, err := decodeLogs(enc, body)
 		if err != nil {
 			return nil, err
 		}
-		s.mu.Lock()
-		s.logs = append(s.logs, logs...)
-		s.notifyLocked()
-		s.mu.Unlock()
+		s.addLogs(logs)
 		return resp, nil
 	default:
 		return nil, fmt.Errorf("otlptest: unknown path %q", path)
 	}
+}
+
+func (s *Server) addSpans(spans []Span) {
+	s.mu.Lock()
+	s.spans = append(s.spans, spans...)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+func (s *Server) addMetrics(metrics []Metric) {
+	s.mu.Lock()
+	s.metrics = append(s.metrics, metrics...)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+func (s *Server) addLogs(logs []LogRecord) {
+	s.mu.Lock()
+	s.logs = append(s.logs, logs...)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// addRequest records a request and returns the mode to answer it in.
+func (s *Server) addRequest(r Request) Mode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	s.notifyLocked()
+	return s.mode
 }
 
 func readBody(r *http.Request) ([]byte, error) {

@@ -49,11 +49,17 @@ func hostOf(t *testing.T, srv *otlptest.Server) string {
 // exporter configured by opts and returns their span contexts.
 func exportSpans(t *testing.T, opts ...otlptracehttp.Option) (parent, child trace.SpanContext) {
 	t.Helper()
-	ctx := context.Background()
-	exp, err := otlptracehttp.New(ctx, opts...)
+	exp, err := otlptracehttp.New(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return exportSpansTo(t, exp)
+}
+
+// exportSpansTo is exportSpans for any span exporter.
+func exportSpansTo(t *testing.T, exp sdktrace.SpanExporter) (parent, child trace.SpanContext) {
+	t.Helper()
+	ctx := context.Background()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(testResource(t)))
 	tr := tp.Tracer("otlptest-scope")
 	pctx, p := tr.Start(ctx, "parent", trace.WithSpanKind(trace.SpanKindServer))
