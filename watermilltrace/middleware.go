@@ -85,14 +85,19 @@ func handle(in *messaging.Instrumenter, h message.HandlerFunc, msg *message.Mess
 // or nacks only after the middleware chain returns, so usually none is known
 // yet.
 func settlementOf(msg *message.Message) messaging.Settlement {
+	// Two single-case selects are non-blocking receives, much cheaper than
+	// one select over both channels.
 	select {
 	case <-msg.Acked():
 		return messaging.SettleAck
+	default:
+	}
+	select {
 	case <-msg.Nacked():
 		return messaging.SettleNack
 	default:
-		return messaging.SettleNone
 	}
+	return messaging.SettleNone
 }
 
 // continueTrace gives the messages a handler returned the process span's

@@ -1,11 +1,17 @@
 package watermilltrace
 
 import (
+	"errors"
+
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
+
+// ErrNilPublisher is returned when a nil publisher was wrapped: by Publish
+// on the result of [WrapPublisher], and by the [PublisherDecorator] itself.
+var ErrNilPublisher = errors.New("watermilltrace: nil publisher")
 
 // WrapPublisher returns a publisher that traces every message published
 // through pub: each message gets its own PRODUCER span "send <topic>", a
@@ -25,6 +31,9 @@ func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Pub
 func PublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
 	in := newInstrumenter(opts)
 	return func(pub message.Publisher) (message.Publisher, error) {
+		if pub == nil {
+			return nil, ErrNilPublisher
+		}
 		return &publisher{pub: pub, in: in}, nil
 	}
 }
@@ -41,6 +50,9 @@ const inlineSends = 4
 // Publish starts one send span per message, publishes them all with one call
 // to the wrapped publisher, and ends the spans with that call's result.
 func (p *publisher) Publish(topic string, messages ...*message.Message) error {
+	if p.pub == nil {
+		return ErrNilPublisher
+	}
 	d := p.in.Destination(topic, "", "")
 	var buf [inlineSends]messaging.Send
 	sends := buf[:0]
@@ -68,4 +80,9 @@ func (p *publisher) Publish(topic string, messages ...*message.Message) error {
 }
 
 // Close closes the wrapped publisher.
-func (p *publisher) Close() error { return p.pub.Close() }
+func (p *publisher) Close() error {
+	if p.pub == nil {
+		return nil
+	}
+	return p.pub.Close()
+}

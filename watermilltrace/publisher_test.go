@@ -173,3 +173,23 @@ type publishFunc func(topic string, msgs ...*message.Message) error
 
 func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
 func (publishFunc) Close() error                                           { return nil }
+
+func TestNilPublisherAndSubscriberReportErrors(t *testing.T) {
+	pub := watermilltrace.WrapPublisher(nil)
+	if err := pub.Publish("t", message.NewMessage("1", nil)); !errors.Is(err, watermilltrace.ErrNilPublisher) {
+		t.Errorf("Publish on a wrapped nil publisher: %v", err)
+	}
+	if err := pub.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := watermilltrace.PublisherDecorator()(nil); !errors.Is(err, watermilltrace.ErrNilPublisher) {
+		t.Errorf("decorating nil: %v", err)
+	}
+	sub := watermilltrace.WrapSubscriber(nil)
+	if _, err := sub.Subscribe(context.Background(), "t"); !errors.Is(err, watermilltrace.ErrNilSubscriber) {
+		t.Errorf("Subscribe on a wrapped nil subscriber: %v", err)
+	}
+	if err := sub.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}

@@ -16,6 +16,10 @@ import (
 // [WrapSubscriber] after its Close was called.
 var ErrSubscriberClosed = errors.New("watermilltrace: subscriber closed")
 
+// ErrNilSubscriber is returned by Subscribe when [WrapSubscriber] was given
+// a nil subscriber.
+var ErrNilSubscriber = errors.New("watermilltrace: nil subscriber")
+
 // MaxUnsettled is how many delivered messages a subscription from
 // [WrapSubscriber] watches for their Ack or Nack at once. Past it, the span of
 // the oldest unsettled message is ended without a settlement and the message
@@ -55,6 +59,9 @@ type subscriber struct {
 // Subscribe subscribes to topic on the wrapped subscriber and returns a
 // channel of its messages, each carrying its process span in its context.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if s.sub == nil {
+		return nil, ErrNilSubscriber
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -93,7 +100,10 @@ func (s *subscriber) Close() error {
 		close(s.closing)
 	}
 	s.mu.Unlock()
-	err := s.sub.Close()
+	var err error
+	if s.sub != nil {
+		err = s.sub.Close()
+	}
 	s.wg.Wait()
 	return err
 }
