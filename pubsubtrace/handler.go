@@ -1,0 +1,109 @@
+package pubsubtrace
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/carrier"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// Handler is the callback [pubsub.Subscriber.Receive] takes.
+type Handler = func(context.Context, *pubsub.Message)
+
+// WrapHandler returns a Receive callback that runs h inside a CONSUMER span
+// "process <subscription>": a child of the span that published the message
+// (or, with asynctrace.WithLinkToProducer, linked to it), carrying
+// messaging.destination.subscription.name, the message ID, the ordering key
+// and the delivery attempt when set. The ctx given to h carries the span and
+// the baggage the publisher sent.
+//
+// The span ends when h returns. [pubsub.Message] does not let a wrapper see
+// whether h called Ack or Nack; call [Ack] and [Nack] of this package instead
+// and the span records the settlement (asynctrace.message.settlement), with
+// the settle metrics. A message whose trace context is missing, malformed or
+// oversized is processed like any other, without a remote parent.
+//
+//	err := sub.Receive(ctx, pubsubtrace.WrapHandler(sub, func(ctx context.Context, m *pubsub.Message) {
+//		...
+//		pubsubtrace.Ack(ctx, m)
+//	}))
+func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) Handler {
+	name := parseResourceName(sub.String(), "subscriptions")
+	in := messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits},
+		append([]asynctrace.Option{asynctrace.WithSpanAttributes(projectAttributes(name.project)...)}, opts...)...)
+	// The subscriber does not know the topic; the conventions' Pub/Sub
+	// examples name the subscription as the consumer's destination.
+	dest := in.Destination(name.id, name.id, "")
+	return func(ctx context.Context, m *pubsub.Message) {
+		ctx, proc := in.StartProcess(ctx, dest, m.Attributes, m.ID, len(m.Data))
+		if span := proc.Span(); span.IsRecording() {
+			attempt := 0
+			if m.DeliveryAttempt != nil {
+				attempt = *m.DeliveryAttempt
+			}
+			setMessageAttributes(span, m.OrderingKey, attempt)
+		}
+		st := &settleState{in: in, dest: dest}
+		ctx = context.WithValue(ctx, settleKey{}, st)
+		defer func() {
+			if r := recover(); r != nil {
+				proc.End(st.settlement(), fmt.Errorf("pubsubtrace: handler panicked: %v", r))
+				panic(r)
+			}
+		}()
+		h(ctx, m)
+		proc.End(st.settlement(), nil)
+	}
+}
+
+// settleKey keys the settleState of the message being processed in the
+// handler's context.
+type settleKey struct{}
+
+// settleState is how the handler settled its message, as told by Ack and
+// Nack.
+type settleState struct {
+	in    *messaging.Instrumenter
+	dest  *messaging.Destination
+	value atomic.Uint32 // a messaging.Settlement
+}
+
+func (s *settleState) settlement() messaging.Settlement {
+	return messaging.Settlement(s.value.Load())
+}
+
+// Ack acknowledges m and, when ctx is the context [WrapHandler] gave the
+// handler, records the settlement on the process span and in the
+// messaging.client.operation.duration metric. With any other ctx it is
+// m.Ack().
+func Ack(ctx context.Context, m *pubsub.Message) {
+	settle(ctx, m, messaging.SettleAck)
+}
+
+// Nack negatively acknowledges m, so that Pub/Sub redelivers it, and records
+// the settlement as [Ack] does.
+func Nack(ctx context.Context, m *pubsub.Message) {
+	settle(ctx, m, messaging.SettleNack)
+}
+
+func settle(ctx context.Context, m *pubsub.Message, s messaging.Settlement) {
+	st, _ := ctx.Value(settleKey{}).(*settleState)
+	start := time.Now()
+	if s == messaging.SettleAck {
+		m.Ack()
+	} else {
+		m.Nack()
+	}
+	if st == nil {
+		return
+	}
+	// The first settlement is the one Pub/Sub honours.
+	st.value.CompareAndSwap(uint32(messaging.SettleNone), uint32(s))
+	st.in.RecordSettle(ctx, st.dest, s, start, nil)
+}

@@ -1,0 +1,49 @@
+package pubsubtrace
+
+import "strings"
+
+// scope is the instrumentation scope name of every tracer and meter the
+// package creates.
+const scope = "github.com/asynctrace/asynctrace/pubsubtrace"
+
+// system is the messaging.system value the semantic conventions give Pub/Sub.
+const system = "gcp_pubsub"
+
+// resourceName is a Pub/Sub topic or subscription name split into the parts
+// the spans need. Pub/Sub names are "projects/{project}/{collection}/{id}";
+// a bare ID is accepted too, with the project unknown.
+type resourceName struct {
+	project string
+	id      string
+}
+
+// parseResourceName splits name, a full resource name in the given
+// collection ("topics", "subscriptions") or a bare ID. A name in any other
+// shape is kept whole as the ID, so that nothing is lost from the telemetry.
+func parseResourceName(name, collection string) resourceName {
+	rest, ok := strings.CutPrefix(name, "projects/")
+	if !ok {
+		return resourceName{id: name}
+	}
+	project, rest, ok := strings.Cut(rest, "/")
+	if !ok || project == "" {
+		return resourceName{id: name}
+	}
+	id, ok := strings.CutPrefix(rest, collection+"/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return resourceName{id: name}
+	}
+	return resourceName{project: project, id: id}
+}
+
+// validSubscriptionName reports whether name is a full subscription name
+// whose parts are no longer than Pub/Sub allows (project IDs up to 30
+// characters, subscription IDs up to 255; generous bounds are used so that
+// valid names are never refused).
+func validSubscriptionName(name string) (resourceName, bool) {
+	r := parseResourceName(name, "subscriptions")
+	if r.project == "" || len(r.project) > 100 || len(r.id) > 255 {
+		return resourceName{}, false
+	}
+	return r, true
+}

@@ -1,0 +1,236 @@
+package pubsubtrace
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+
+	"cloud.google.com/go/pubsub/v2"
+
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// ErrAbandoned ends the send span of a message whose publish had not
+// completed when [Publisher.Shutdown] gave up waiting. The message may still
+// have been published.
+var ErrAbandoned = errors.New("pubsubtrace: publisher shut down before the publish completed")
+
+// staticWindow is how many outstanding results the watcher waits on with an
+// ordinary select, which costs no allocation; longer queues use
+// reflect.Select over reflectWindow results.
+const (
+	staticWindow  = 8
+	reflectWindow = 256
+	// sweepLimit bounds the results checked on each wake-up, so that a
+	// very long queue does not make every wake-up slow. Results past it are
+	// checked once the queue has shortened.
+	sweepLimit = 4096
+)
+
+// pendingSend is a publish whose span ends when its result is ready.
+type pendingSend struct {
+	res  *pubsub.PublishResult
+	send messaging.Send
+}
+
+// watcher ends the send spans of a publisher's messages as their publish
+// results become ready, whether or not anyone calls Get. One goroutine per
+// publisher waits on the oldest outstanding results at once and, on every
+// wake-up, ends all results that are ready, so each span ends within a
+// scheduling delay of its publish completing, in whatever order the client
+// completes them.
+type watcher struct {
+	mu       sync.Mutex
+	incoming []pendingSend
+	started  bool
+	closed   bool
+
+	wake    chan struct{} // new results or close; capacity 1
+	abandon chan struct{} // closed to end every outstanding span now
+	done    chan struct{} // closed when the goroutine has ended
+}
+
+func newWatcher() *watcher {
+	return &watcher{
+		wake:    make(chan struct{}, 1),
+		abandon: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// add hands a result to the watcher, starting its goroutine on first use.
+// A result that is already ready is ended at once, without a wake-up.
+func (w *watcher) add(res *pubsub.PublishResult, send messaging.Send) {
+	select {
+	case <-res.Ready():
+		endSend(res, send)
+		return
+	default:
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		// The publisher was stopped after this message's publish began; the
+		// result is settled by now unless Shutdown gave up waiting.
+		select {
+		case <-res.Ready():
+			endSend(res, send)
+		default:
+			send.End("", ErrAbandoned)
+		}
+		return
+	}
+	w.incoming = append(w.incoming, pendingSend{res: res, send: send})
+	if !w.started {
+		w.started = true
+		go w.run()
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close makes the goroutine end once every outstanding result is ready, and
+// ends it at once (ending the spans with ErrAbandoned) when abandon is true.
+// It returns a channel closed when the goroutine has ended.
+func (w *watcher) close(abandon bool) <-chan struct{} {
+	w.mu.Lock()
+	started, wasClosed := w.started, w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if abandon {
+		select {
+		case <-w.abandon:
+		default:
+			close(w.abandon)
+		}
+	}
+	if !started {
+		if !wasClosed {
+			close(w.done)
+		}
+		return w.done
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return w.done
+}
+
+func endSend(res *pubsub.PublishResult, send messaging.Send) {
+	// Ready is closed, so Get returns at once.
+	id, err := res.Get(context.Background())
+	send.End(id, err)
+}
+
+func (w *watcher) run() {
+	defer close(w.done)
+	var (
+		queue, spare []pendingSend
+		cases        []reflect.SelectCase
+	)
+	for {
+		w.mu.Lock()
+		spare, w.incoming = w.incoming, spare[:0]
+		closed := w.closed
+		w.mu.Unlock()
+		queue = append(queue, spare...)
+		clear(spare)
+
+		select {
+		case <-w.abandon:
+			for _, p := range queue {
+				p.send.End("", ErrAbandoned)
+			}
+			clear(queue)
+			w.abandonIncoming()
+			return
+		default:
+		}
+
+		queue = sweep(queue)
+		switch {
+		case len(queue) == 0 && closed:
+			return
+		case len(queue) == 0:
+			select {
+			case <-w.wake:
+			case <-w.abandon:
+			}
+		case len(queue) <= staticWindow:
+			w.waitStatic(queue)
+		default:
+			cases = w.waitReflect(queue, cases)
+		}
+	}
+}
+
+// abandonIncoming ends the spans of results handed over after the last
+// hand-off; add refuses new ones once closed is set.
+func (w *watcher) abandonIncoming() {
+	w.mu.Lock()
+	rest := w.incoming
+	w.incoming = nil
+	w.mu.Unlock()
+	for _, p := range rest {
+		p.send.End("", ErrAbandoned)
+	}
+}
+
+// sweep ends every ready result among the first sweepLimit and returns the
+// others, oldest first.
+func sweep(queue []pendingSend) []pendingSend {
+	kept := queue[:0]
+	for i, p := range queue {
+		if i < sweepLimit {
+			select {
+			case <-p.res.Ready():
+				endSend(p.res, p.send)
+				continue
+			default:
+			}
+		}
+		kept = append(kept, p)
+	}
+	clear(queue[len(kept):])
+	return kept
+}
+
+// waitStatic waits for one of up to staticWindow results, a wake-up or
+// abandon. A nil channel never fires, so unused cases stay silent.
+func (w *watcher) waitStatic(queue []pendingSend) {
+	var ch [staticWindow]<-chan struct{}
+	for i := range min(len(queue), staticWindow) {
+		ch[i] = queue[i].res.Ready()
+	}
+	select {
+	case <-ch[0]:
+	case <-ch[1]:
+	case <-ch[2]:
+	case <-ch[3]:
+	case <-ch[4]:
+	case <-ch[5]:
+	case <-ch[6]:
+	case <-ch[7]:
+	case <-w.wake:
+	case <-w.abandon:
+	}
+}
+
+// waitReflect waits for one of the oldest reflectWindow results, a wake-up
+// or abandon. It reuses cases between calls.
+func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase) []reflect.SelectCase {
+	cases = append(cases[:0],
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.wake)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.abandon)},
+	)
+	for i := range min(len(queue), reflectWindow) {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(queue[i].res.Ready())})
+	}
+	reflect.Select(cases)
+	return cases
+}
