@@ -1,5 +1,145 @@
 // Package pulsartrace traces Apache Pulsar producers and consumers of
-// github.com/apache/pulsar-client-go with OpenTelemetry, so that one trace
-// continues from the code that sends a message to the code that processes
-// it.
+// github.com/apache/pulsar-client-go (v0.19) with OpenTelemetry, so that
+// one trace continues from the code that sends a message to the code that
+// processes it.
+//
+// The client's own interceptors are not enough for this: they get no
+// context.Context, so a send cannot be parented to the caller's span, and
+// its tracing package is internal and OpenTracing-based. pulsartrace wraps
+// the client's interfaces instead; the wrappers are drop-in replacements.
+//
+// # Producer
+//
+// Wrapping is one line, and the result is still a pulsar.Producer:
+//
+//	producer = pulsartrace.WrapProducer(producer, pulsartrace.WithServiceURL(url))
+//
+// Send and SendAsync start a PRODUCER span "send <topic>" as a child of
+// the span in ctx, and write its context (traceparent, tracestate and
+// baggage with the W3C propagators) into a copy of the message's
+// properties: neither the caller's *pulsar.ProducerMessage nor its
+// Properties map is ever written, so both may be reused across concurrent
+// sends. A message that gets nothing to inject (tracing off, no baggage) is
+// passed on as it is. The span records the message id on success and the
+// error otherwise. For SendAsync it ends in the client's callback, once,
+// whatever the outcome (persisted, failed, timed out, producer closed), and
+// the callback gets the caller's own message back. Flush, FlushWithCtx,
+// Close, Name, Topic and LastSequenceID pass through.
+//
+// # Consumer
+//
+//	consumer := pulsartrace.WrapConsumer(raw, opts...)
+//	defer consumer.Close()
+//
+// Every message handed out by Receive, ReceiveContext and Chan gets a
+// CONSUMER span "process <topic>", a child of the producer's send span (one
+// unbroken trace), or, with asynctrace.WithLinkToProducer, a span in the
+// consumer's own trace with a link to the send span. A message without
+// trace context, or with a malformed one, is processed like any other with
+// a new root span; tracing never makes a message fail.
+//
+// Receive and Chan cannot return a context, so the message carries it:
+//
+//	msg, err := consumer.Receive(ctx)
+//	ctx := pulsartrace.ContextFromMessage(msg) // also for a ConsumerMessage from Chan
+//
+// or receive both at once with ReceiveContext. The context holds the
+// process span and the baggage the producer sent. The messages are wrapped;
+// they still work with the client's own consumer (which uses them only
+// through the pulsar.Message interface), and [UnwrapMessage] returns the
+// client's message for code that type-asserts it.
+//
+// The simplest consumer loop is [Handle]: it runs a handler per message
+// with its context, acknowledges on nil, nacks on error (recorded on the
+// span) and returns when ctx is done or the consumer is closed:
+//
+//	err := pulsartrace.Handle(ctx, consumer, func(ctx context.Context, msg pulsar.Message) error {
+//		return process(ctx, msg)
+//	})
+//
+// # Settlement
+//
+// A process span ends when its message is settled through the wrapped
+// Consumer: Ack, AckID, AckIDList, AckWithTxn, AckCumulative,
+// AckIDCumulative, Nack, NackID, ReconsumeLater or
+// ReconsumeLaterWithCustomProperties. The outcome is recorded as
+// asynctrace.message.settlement (ack, nack, reconsume_later, abandoned),
+// with the error of the ack, or of the handler for Handle. A cumulative ack
+// ends the spans of every earlier open message of the same topic
+// partition. A message delivered again while an earlier delivery is still
+// open (after a reconnect) is settled with it.
+//
+// Messages that are never settled do not leak: Close ends their spans as
+// abandoned (the broker redelivers them), and at most
+// [DefaultMaxUnsettled] spans stay open per consumer
+// ([Consumer.WithMaxUnsettled] changes it); past that the oldest is ended
+// as abandoned. Close the wrapped Consumer, not the client's: the wrapper
+// closes the client's consumer, ends the open spans and stops the
+// goroutine that feeds Chan.
+//
+// # Retries and dead letters
+//
+// ReconsumeLater re-publishes the message to the retry topic with a copy of
+// its properties, trace context included, so the retried message continues
+// the original send's trace; the same holds for messages routed to the
+// dead-letter topic. The process span of such a message names the retry or
+// dead-letter topic it was read from and records how often it was
+// reconsumed.
+//
+// # Spans and attributes
+//
+// The shared asynctrace core sets the OpenTelemetry messaging semantic
+// conventions on every span: messaging.system=pulsar,
+// messaging.operation.type and .name, messaging.destination.name,
+// messaging.destination.subscription.name (consumer), messaging.message.id,
+// messaging.message.body.size (with asynctrace.WithMessageBodySize),
+// server.address and server.port (with [WithServiceURL] or
+// asynctrace.WithServerAddress), and error.type with an error status on
+// failure. pulsartrace adds, on process spans:
+//
+//   - messaging.pulsar.message.redelivery_count ([RedeliveryCountKey]):
+//     the broker's redelivery count, 0 included;
+//   - messaging.pulsar.message.reconsume_times ([ReconsumeTimesKey]): how
+//     often the message went through the retry topic, when it did.
+//
+// The semantic conventions define no Pulsar attributes; these follow the
+// conventions' habit of a system namespace.
+//
+// messaging.destination.name is the topic the user named, not the partition
+// the message travelled through: "-partition-N" is removed, and a topic of
+// the default tenant and namespace is given by its short name ("orders"
+// for "persistent://public/default/orders"), which is what producers and
+// consumers are usually configured with. Topics of other namespaces keep
+// their full name.
+//
+// # Metrics
+//
+// Through the core, with the meter provider of asynctrace.WithMeterProvider
+// (or the global one): messaging.client.sent.messages and
+// messaging.client.operation.duration for sends; messaging.client.consumed.messages
+// and messaging.process.duration for processed messages;
+// messaging.client.operation.duration for Receive calls (operation
+// "receive") and settle calls (operation "ack", "nack", ...), each with
+// error.type on failure. Messages from Chan have no receive duration: there
+// is no receive call to time.
+//
+// # Options
+//
+// Both wrappers take the options of the root package: WithTracerProvider,
+// WithMeterProvider, WithPropagators, WithSpanAttributes,
+// WithLinkToProducer (consumer), WithMessagingSystem, WithServerAddress,
+// WithMessageBodySize and WithFallbackKeyPrefixes. [WithServiceURL] sets
+// the server address from the client's service URL.
+//
+// # Client notes
+//
+// pulsar-client-go v0.19.0 has a data race of its own in the producer
+// reconnect path; the tests that make producers reconnect (dropped
+// connections, failed persists) are built with the !race constraint so
+// that the rest of the suite runs under the race detector. The
+// integration tests run against the in-process broker
+// [github.com/asynctrace/asynctrace/pulsartrace/pulsartest], or against a
+// real broker when PULSAR_URL is set.
+//
+// Measured costs are in BENCHMARKS.md next to this file.
 package pulsartrace

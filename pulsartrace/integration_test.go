@@ -540,3 +540,52 @@ func TestIntegrationMetrics(t *testing.T) {
 		t.Errorf("process durations %d, want %d", n, ok)
 	}
 }
+
+func TestIntegrationPartitionedTopicNamesTheTopic(t *testing.T) {
+	b := newBroker(t)
+	srv := b.needServer(t)
+	tel := newTelemetry(t)
+	client := b.client(t)
+	name := topic(t)
+	if err := srv.CreatePartitionedTopic(name, 3); err != nil {
+		t.Fatal(err)
+	}
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.opts...)
+	defer c.Close()
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: "persistent://public/default/" + name}), tel.opts...)
+	const n = 30
+	for i := range n {
+		if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Key: strconv.Itoa(i), Payload: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	partitions := map[int32]bool{}
+	ctx := ctxTimeout(t, 10*time.Second)
+	for range n {
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partitions[m.ID().PartitionIdx()] = true
+		if err := c.Ack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(partitions) < 2 {
+		t.Errorf("messages came from %d partitions; the test wants several", len(partitions))
+	}
+	sends := map[string]bool{}
+	for _, s := range tel.ended("send " + name) {
+		sends[s.SpanContext().SpanID().String()] = true
+	}
+	procs := tel.ended("process " + name)
+	if len(sends) != n || len(procs) != n {
+		t.Fatalf("%d send and %d process spans named after %q, want %d each (all: %v)", len(sends), len(procs), name, n, spanNames(tel.rec.Ended()))
+	}
+	for _, s := range procs {
+		if !sends[s.Parent().SpanID().String()] {
+			t.Fatal("a process span's parent is not a send span")
+		}
+		wantAttr(t, s, semconv.MessagingDestinationNameKey, name)
+	}
+}

@@ -1,0 +1,153 @@
+package pulsartrace_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+	plog "github.com/apache/pulsar-client-go/pulsar/log"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/pulsartrace"
+	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
+)
+
+// A producer and a consumer of one service, talking through an in-process
+// broker: the consumer's span continues the producer's trace.
+func Example() {
+	srv, err := pulsartest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	// A real service installs its providers once (see the provider
+	// package); here the spans are kept in memory to print them.
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	opts := []asynctrace.Option{
+		asynctrace.WithTracerProvider(tp),
+		asynctrace.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
+		pulsartrace.WithServiceURL(srv.URL()),
+	}
+
+	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL(), Logger: plog.DefaultNopLogger()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	raw, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "orders", SubscriptionName: "billing"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	consumer := pulsartrace.WrapConsumer(raw, opts...)
+	defer consumer.Close()
+
+	producer, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "orders"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	producer = pulsartrace.WrapProducer(producer, opts...) // the one line
+	defer producer.Close()
+
+	// The request that sends the order.
+	member, _ := baggage.NewMember("customer", "c-42")
+	bag, _ := baggage.New(member)
+	ctx, request := tp.Tracer("shop").Start(baggage.ContextWithBaggage(context.Background(), bag), "POST /orders")
+	if _, err := producer.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("order 1")}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	request.End()
+
+	// The consumer: one message, acknowledged when the handler returns nil.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = pulsartrace.Handle(ctx, consumer, func(ctx context.Context, msg pulsar.Message) error {
+		fmt.Printf("processing %q for customer %s, same trace: %v\n", msg.Payload(),
+			baggage.FromContext(ctx).Member("customer").Value(),
+			trace.SpanContextFromContext(ctx).TraceID() == request.SpanContext().TraceID())
+		cancel()
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	for _, s := range spans.Ended() {
+		fmt.Printf("%s (%s)\n", s.Name(), s.SpanKind())
+	}
+	// Output:
+	// processing "order 1" for customer c-42, same trace: true
+	// send orders (producer)
+	// POST /orders (internal)
+	// process orders (consumer)
+}
+
+// Receive and settle by hand; the message carries its span's context.
+func ExampleContextFromMessage() {
+	srv, err := pulsartest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL(), Logger: plog.DefaultNopLogger()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	raw, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "orders", SubscriptionName: "billing"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	consumer := pulsartrace.WrapConsumer(raw) // global providers
+	defer consumer.Close()
+	producer, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "orders"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer producer.Close()
+	if _, err := producer.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("order 1")}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg, err := consumer.Receive(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	process := func(ctx context.Context, payload []byte) error {
+		// Spans started from ctx, and messages sent with it through a
+		// wrapped producer, join the message's trace.
+		fmt.Printf("processing %q\n", payload)
+		return nil
+	}
+	if err := process(pulsartrace.ContextFromMessage(msg), msg.Payload()); err != nil {
+		consumer.Nack(msg)
+		return
+	}
+	if err := consumer.Ack(msg); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// processing "order 1"
+}
