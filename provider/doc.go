@@ -103,10 +103,14 @@
 // they are done or its context ends, so a collector that accepts
 // connections but never answers delays shutdown only until the context's
 // deadline. It returns the context's error in that case, and the final
-// metric export's error when the collector refused it.
+// metric export's error when the collector refused it. An export already on
+// the wire when the context ends is abandoned by Shutdown but finishes in the
+// background, within the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT,
+// 10 s by default).
 //
 // OTEL_SDK_DISABLED=true replaces the tracer, meter and logger providers
-// with no-op ones, at no cost, and skips the checks above except for
+// with no-op ones, at no cost, leaves exporters, processors and readers
+// given as options unused, and skips the checks above except for
 // OTEL_PROPAGATORS: the propagator is still installed, so a trace that
 // enters the service through a traceparent header leaves it with the same
 // header and the trace stays whole across services that do export.

@@ -19,6 +19,10 @@
 //	// ... start the SDK, create spans, flush ...
 //	spans, err := srv.WaitSpans(ctx, 2)
 //
+// Close the server before a goroutine-leak check: the OTLP/HTTP exporters
+// keep idle keep-alive connections (and their goroutines) after Shutdown,
+// and Close ends them from the server side.
+//
 // Failure modes are available for exercising shutdown and export paths:
 // [Hang] accepts each request and never answers it, [Reject] answers with a
 // permanent HTTP 400 error, and [UnusedAddr] returns a loopback address on

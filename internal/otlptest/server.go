@@ -72,12 +72,14 @@ func WithMode(m Mode) Option {
 
 // Request describes one HTTP request the server received, whatever its mode.
 type Request struct {
-	// Method is the HTTP method.
+	// Method is the HTTP method; gRPC calls are POSTs too.
 	Method string
-	// Path is the URL path, for example "/v1/traces".
+	// Path is the URL path, for example "/v1/traces", or for a gRPC call the
+	// full method name, for example [GRPCTracesMethod].
 	Path string
 	// Header holds a copy of the request headers (Content-Type,
-	// Content-Encoding, User-Agent and any headers configured on the exporter).
+	// Content-Encoding, User-Agent and any headers configured on the
+	// exporter), or of the call metadata for gRPC.
 	Header http.Header
 }
 
