@@ -45,37 +45,46 @@ func newFake(tb testing.TB, cfg *pubsub.ClientConfig) *fake {
 	tb.Helper()
 	srv := pstest.NewServer()
 	ctx := context.Background()
-	if cfg == nil {
-		cfg = &pubsub.ClientConfig{}
-	}
-	client, err := pubsub.NewClientWithConfig(ctx, project, cfg,
-		option.WithEndpoint(srv.Addr),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		option.WithTelemetryDisabled(),
-	)
-	if err != nil {
-		srv.Close()
-		tb.Fatalf("client: %v", err)
-	}
-	f := &fake{srv: srv, client: client}
+	f := &fake{srv: srv}
 	tb.Cleanup(func() {
-		if err := client.Close(); err != nil {
-			tb.Errorf("client close: %v", err)
-		}
 		if err := srv.Close(); err != nil {
 			tb.Errorf("server close: %v", err)
 		}
 	})
-	if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topicName}); err != nil {
+	f.client = f.newClient(tb, cfg)
+	if _, err := f.client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topicName}); err != nil {
 		tb.Fatalf("create topic: %v", err)
 	}
-	if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+	if _, err := f.client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
 		Name: subName, Topic: topicName, AckDeadlineSeconds: 10,
 	}); err != nil {
 		tb.Fatalf("create subscription: %v", err)
 	}
 	return f
+}
+
+// newClient connects another client to the server; it is closed before the
+// server.
+func (f *fake) newClient(tb testing.TB, cfg *pubsub.ClientConfig) *pubsub.Client {
+	tb.Helper()
+	if cfg == nil {
+		cfg = &pubsub.ClientConfig{}
+	}
+	client, err := pubsub.NewClientWithConfig(context.Background(), project, cfg,
+		option.WithEndpoint(f.srv.Addr),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+		option.WithTelemetryDisabled(),
+	)
+	if err != nil {
+		tb.Fatalf("client: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := client.Close(); err != nil {
+			tb.Errorf("client close: %v", err)
+		}
+	})
+	return client
 }
 
 // publisher returns a raw publisher that sends each message at once.
@@ -98,13 +107,22 @@ func (f *fake) receive(tb testing.TB, n int, h func(context.Context, *pubsub.Mes
 // WrapHandler around it).
 func (f *fake) receiveWith(tb testing.TB, n int, decorate func(func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message), h func(context.Context, *pubsub.Message)) {
 	tb.Helper()
+	receiveOn(tb, f.client, n, decorate, h)
+}
+
+// receiveOn is receiveWith on the given client.
+func receiveOn(tb testing.TB, client *pubsub.Client, n int, decorate func(func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message), h func(context.Context, *pubsub.Message)) {
+	tb.Helper()
+	if decorate == nil {
+		decorate = func(h func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message) { return h }
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var (
 		mu   sync.Mutex
 		seen int
 	)
-	sub := f.client.Subscriber(subName)
+	sub := client.Subscriber(subName)
 	err := sub.Receive(ctx, decorate(func(ctx context.Context, m *pubsub.Message) {
 		h(ctx, m)
 		mu.Lock()
