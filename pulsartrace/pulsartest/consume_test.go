@@ -140,7 +140,14 @@ func TestSharedSubscriptionDeliversEachMessageOnce(t *testing.T) {
 		defer mu.Unlock()
 		return len(seen) == n
 	})
-	ctxCancelAfter(t, consumers)
+	// The client sends grouped acks and CLOSE_CONSUMER on different paths,
+	// so a Close right after Ack can overtake the ack, and the broker then
+	// hands the message to the other consumer. Wait for the acks first.
+	eventually(t, 10*time.Second, "acks to arrive", func() bool {
+		b, _ := srv.Backlog(topic, "workers")
+		return b == 0
+	})
+	closeAll(consumers)
 	wg.Wait()
 	for k, v := range seen {
 		if v != 1 {
@@ -152,9 +159,8 @@ func TestSharedSubscriptionDeliversEachMessageOnce(t *testing.T) {
 	}
 }
 
-// ctxCancelAfter unblocks receivers by closing their consumers.
-func ctxCancelAfter(t *testing.T, cs []pulsar.Consumer) {
-	t.Helper()
+// closeAll unblocks receivers by closing their consumers.
+func closeAll(cs []pulsar.Consumer) {
 	for _, c := range cs {
 		c.Close()
 	}
@@ -223,10 +229,11 @@ func TestCumulativeAck(t *testing.T) {
 			if err := cons.AckCumulative(msgs[29]); err != nil {
 				t.Fatal(err)
 			}
-			cons.Close() // flushes the grouped ack
-			if b, _ := srv.Backlog("cumulative", "sub"); b != 20 {
-				t.Fatalf("backlog after cumulative ack of 30: %d, want 20", b)
-			}
+			eventually(t, 10*time.Second, "cumulative ack of 30 messages", func() bool {
+				b, _ := srv.Backlog("cumulative", "sub")
+				return b == 20
+			})
+			cons.Close()
 			cons, err = client.Subscribe(opts)
 			if err != nil {
 				t.Fatal(err)
@@ -265,6 +272,12 @@ func testAckedNotRedelivered(t *testing.T, batching, batchIndex bool) {
 			}
 		}
 	}
+	// Acks are grouped; see them arrive before closing (a Close can
+	// overtake them).
+	eventually(t, 10*time.Second, "acks to arrive", func() bool {
+		b, _ := srv.Backlog("acked", "sub")
+		return b == 4
+	})
 	cons.Close()
 	cons, err = client.Subscribe(opts)
 	if err != nil {
