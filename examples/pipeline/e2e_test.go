@@ -1,0 +1,99 @@
+//go:build e2e
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynctrace/asynctrace/internal/tracetree"
+)
+
+// The end-to-end check reads what the services of a scripts/e2e.sh run
+// exported to Jaeger. It is built only with the e2e tag.
+var (
+	e2eJaeger        = flag.String("e2e.jaeger", "http://127.0.0.1:16686", "Jaeger query API base URL")
+	e2eTrace         = flag.String("e2e.trace", "", "trace id of the sampled request")
+	e2eUnsampled     = flag.String("e2e.unsampled", "", "trace id of the request the gateway did not sample")
+	e2eServicePrefix = flag.String("e2e.service-prefix", "", "prefix of the services' names (OTEL_SERVICE_NAME = prefix + default name)")
+	e2eWatermill     = flag.String("e2e.watermill-topic", defaultTopology().EventsTopic, "Watermill topic (Redis stream) of the run")
+	e2eWait          = flag.Duration("e2e.wait", 30*time.Second, "how long to wait for Jaeger to hold the whole trace")
+)
+
+func e2eTopology() topology {
+	t := defaultTopology()
+	t.GatewayService = *e2eServicePrefix + t.GatewayService
+	t.WorkerService = *e2eServicePrefix + t.WorkerService
+	t.RouterService = *e2eServicePrefix + t.RouterService
+	t.NotifierService = *e2eServicePrefix + t.NotifierService
+	t.EventsTopic = *e2eWatermill
+	return t
+}
+
+// TestE2ETraceInJaeger checks that the sampled request left one complete
+// trace in Jaeger, shaped as expectedTrace says, across four processes.
+func TestE2ETraceInJaeger(t *testing.T) {
+	if *e2eTrace == "" {
+		t.Fatal("-e2e.trace is required")
+	}
+	topo := e2eTopology()
+	want := expectedTrace(topo, "redis")
+	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
+	defer cancel()
+	// Jaeger stores spans asynchronously: wait until the trace is whole or
+	// the time is up, then report the last difference.
+	var lastErr error
+	for {
+		spans, err := tracetree.FetchTrace(ctx, *e2eJaeger, *e2eTrace)
+		if err == nil {
+			if lastErr = tracetree.Check(spans, want); lastErr == nil {
+				var b strings.Builder
+				_ = tracetree.Render(&b, spans)
+				t.Logf("trace %s in Jaeger matches the expected tree:\n%s", *e2eTrace, b.String())
+				return
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("trace %s in Jaeger at %s:\n%v", *e2eTrace, *e2eJaeger, lastErr)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// TestE2EUnsampledLeavesNothing checks that the request the gateway did not
+// sample left no span in any service: neither under its own trace id nor as
+// a new trace started by a service that lost the sampled flag.
+func TestE2EUnsampledLeavesNothing(t *testing.T) {
+	if *e2eUnsampled == "" || *e2eTrace == "" {
+		t.Fatal("-e2e.unsampled and -e2e.trace are required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
+	defer cancel()
+	spans, err := tracetree.FetchTrace(ctx, *e2eJaeger, *e2eUnsampled)
+	if err == nil {
+		var b strings.Builder
+		_ = tracetree.Render(&b, spans)
+		t.Errorf("Jaeger holds %d spans of the unsampled trace %s:\n%s", len(spans), *e2eUnsampled, b.String())
+	} else if !errors.Is(err, tracetree.ErrTraceNotFound) {
+		t.Fatalf("fetching the unsampled trace: %v", err)
+	}
+	topo := e2eTopology()
+	for _, svc := range []string{topo.GatewayService, topo.WorkerService, topo.RouterService, topo.NotifierService} {
+		spans, err := tracetree.FindTraces(ctx, *e2eJaeger, svc, time.Hour)
+		if err != nil {
+			t.Fatalf("traces of %s: %v", svc, err)
+		}
+		if ids := tracetree.TraceIDs(spans); len(ids) != 1 || ids[0] != *e2eTrace {
+			var b strings.Builder
+			_ = tracetree.Render(&b, spans)
+			t.Errorf("service %s took part in traces %v, want only the sampled %s:\n%s", svc, ids, *e2eTrace, b.String())
+		}
+	}
+}
