@@ -102,3 +102,14 @@ func TestExporterEnvBeatsOption(t *testing.T) {
 		t.Errorf("console exporter wrote %d bytes although OTEL_TRACES_EXPORTER=otlp", console.Len())
 	}
 }
+
+func TestInsecureEnvOverridesHTTPSScheme(t *testing.T) {
+	srv := newServer(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://"+strings.TrimPrefix(srv.URL(), "http://"))
+	t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2000")
+	p := start(t, provider.WithServiceName("checkout"), provider.WithoutGlobals(), provider.WithMetricsExporter("none"))
+	parent, child := emitTrace(p)
+	shutdown(t, p)
+	assertTrace(t, srv, "checkout", parent, child)
+}
