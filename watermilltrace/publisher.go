@@ -28,6 +28,8 @@ func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Pub
 // PublisherDecorator returns a decorator for Router.AddPublisherDecorators
 // that wraps each handler's publisher as [WrapPublisher] does, so the
 // messages a handler returns are traced when the router publishes them.
+// Give the router's handlers an unwrapped publisher: one that is also
+// wrapped by [WrapPublisher] would start two send spans per message.
 func PublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
 	in := newInstrumenter(opts)
 	return func(pub message.Publisher) (message.Publisher, error) {
