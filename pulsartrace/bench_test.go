@@ -158,7 +158,7 @@ func BenchmarkFakeReceiveAck(b *testing.B) {
 	}
 }
 
-// benchBroker starts pulsartest (or uses $PULSAR_URL) for a benchmark.
+// benchClient starts pulsartest (or uses $PULSAR_URL) for a benchmark.
 func benchClient(b *testing.B) (pulsar.Client, string) {
 	br := newBroker(b)
 	return br.client(b), topic(b)

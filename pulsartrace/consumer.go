@@ -261,6 +261,7 @@ func (c *Consumer) AckIDList(msgIDs []pulsar.MessageID) error {
 	err := c.Consumer.AckIDList(msgIDs)
 	var perID pulsar.AckError
 	errors.As(err, &perID)
+	ctx, d := context.Background(), c.anonymous
 	for _, id := range msgIDs {
 		if id == nil {
 			continue
@@ -269,9 +270,13 @@ func (c *Consumer) AckIDList(msgIDs []pulsar.MessageID) error {
 		if perID != nil {
 			idErr = ackErrorFor(perID, id)
 		}
-		c.endDeliveries(keyOf(id), messaging.SettleAck, idErr)
+		if dctx, dd := c.endDeliveries(keyOf(id), messaging.SettleAck, idErr); dd != nil {
+			ctx, d = dctx, dd
+		}
 	}
-	c.in.RecordSettle(context.Background(), c.anonymous, messaging.SettleAck, start, err)
+	// One call, one duration, attributed to the destination of the
+	// messages it settled.
+	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, err)
 	return err
 }
 

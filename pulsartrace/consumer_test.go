@@ -551,3 +551,36 @@ func TestWrapConsumerEdges(t *testing.T) {
 		t.Error("Close did not close the wrapped consumer")
 	}
 }
+
+func TestAckIDListRecordsEachMessagesError(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	var ids []pulsar.MessageID
+	for i := range 2 {
+		fc.push(message(int64(i), nil))
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID())
+	}
+	// The client reports the failure under an id value of its own.
+	fc.listErr = pulsar.AckError{pulsar.NewMessageID(3, 1, -1, 0): errors.New("not acked")}
+	if err := c.AckIDList(ids); err == nil {
+		t.Fatal("AckIDList hid the client's error")
+	}
+	for _, s := range tel.ended("process orders") {
+		id, _ := attr(s, semconv.MessagingMessageIDKey)
+		failed := s.Status().Code == codes.Error
+		if want := id.AsString() == ids[1].String(); failed != want {
+			t.Errorf("message %s: error status %v, want %v", id.AsString(), failed, want)
+		}
+		wantAttr(t, s, settlementKey, "ack")
+	}
+	if n := len(tel.ended("process orders")); n != 2 {
+		t.Errorf("%d spans ended, want 2", n)
+	}
+}

@@ -107,6 +107,7 @@ type fakeConsumer struct {
 	nacked  []pulsar.MessageID
 	retried []pulsar.Message
 	ackErr  error
+	listErr pulsar.AckError
 	cumul   []pulsar.MessageID
 	closed  bool
 }
@@ -160,6 +161,9 @@ func (c *fakeConsumer) Ack(m pulsar.Message) error {
 }
 func (c *fakeConsumer) AckID(id pulsar.MessageID) error { return c.ackID(id) }
 func (c *fakeConsumer) AckIDList(ids []pulsar.MessageID) error {
+	if c.listErr != nil {
+		return c.listErr
+	}
 	for _, id := range ids {
 		if err := c.ackID(id); err != nil {
 			return err
