@@ -46,6 +46,9 @@ func Middleware(opts ...asynctrace.Option) message.HandlerMiddleware {
 var errHandlerExited = errors.New("handler exited without returning")
 
 func handle(in *messaging.Instrumenter, h message.HandlerFunc, msg *message.Message) (produced []*message.Message, err error) {
+	if msg == nil {
+		return h(msg)
+	}
 	ctx := msg.Context()
 	d := in.Destination(message.SubscribeTopicFromCtx(ctx), "", "")
 	ctx, proc := in.StartProcess(ctx, d, msg.Metadata, msg.UUID, len(msg.Payload))
