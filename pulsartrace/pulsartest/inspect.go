@@ -8,19 +8,22 @@ import (
 	pb "github.com/asynctrace/asynctrace/pulsartrace/pulsartest/internal/pulsarproto"
 )
 
-// MessageID identifies a stored message the way pulsar-client-go does:
-// pulsar.NewMessageID(id.LedgerID, id.EntryID, id.BatchIndex, id.Partition)
-// builds the matching client id.
+// MessageID identifies a stored message with the numbers pulsar-client-go
+// gives it: compare with pulsar.MessageID's LedgerID, EntryID, BatchIdx and
+// PartitionIdx.
 type MessageID struct {
 	LedgerID   int64
 	EntryID    int64
 	BatchIndex int32 // -1 for a message sent without batching
-	Partition  int32 // -1 for a non-partitioned topic
+	// Partition is the partition index; 0 for a non-partitioned topic, as
+	// in the client's ids.
+	Partition int32
 }
 
-// String formats the id as ledger:entry:partition:batchIndex.
+// String formats the id as pulsar.MessageID.String does,
+// "ledger:entry:partition".
 func (id MessageID) String() string {
-	return fmt.Sprintf("%d:%d:%d:%d", id.LedgerID, id.EntryID, id.Partition, id.BatchIndex)
+	return fmt.Sprintf("%d:%d:%d", id.LedgerID, id.EntryID, id.Partition)
 }
 
 // Message is one stored message as a test sees it: batches are split into
@@ -42,6 +45,9 @@ type Message struct {
 	// Compression is the codec the producer used: NONE, LZ4, ZLIB, ZSTD or
 	// SNAPPY.
 	Compression string
+	// SchemaVersion is the version of the schema the producer used, as the
+	// broker encoded it, or nil.
+	SchemaVersion []byte
 	// BatchSize is the number of messages in the entry the message came in
 	// (0 when sent without batching).
 	BatchSize int
@@ -135,12 +141,13 @@ func (s *Server) Messages(topic string) []Message {
 func decodeEntry(topicName string, ledger uint64, partition int32, e *entry) []Message {
 	md := e.meta
 	base := Message{
-		Topic:        topicName,
-		ID:           MessageID{LedgerID: int64(ledger), EntryID: int64(e.id), BatchIndex: -1, Partition: partition},
-		ProducerName: md.GetProducerName(),
-		SequenceID:   md.GetSequenceId(),
-		PublishTime:  time.UnixMilli(int64(md.GetPublishTime())),
-		Compression:  md.GetCompression().String(),
+		Topic:         topicName,
+		ID:            MessageID{LedgerID: int64(ledger), EntryID: int64(e.id), BatchIndex: -1, Partition: max(partition, 0)},
+		ProducerName:  md.GetProducerName(),
+		SequenceID:    md.GetSequenceId(),
+		PublishTime:   time.UnixMilli(int64(md.GetPublishTime())),
+		Compression:   md.GetCompression().String(),
+		SchemaVersion: md.GetSchemaVersion(),
 	}
 	pm, err := parseHeadersAndPayload(e.headersAndPayload)
 	if err != nil {

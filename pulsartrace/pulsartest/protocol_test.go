@@ -252,12 +252,12 @@ func TestSubscribeErrors(t *testing.T) {
 }
 
 func TestKeepAlive(t *testing.T) {
-	s := NewServer(t, WithKeepAliveInterval(50*time.Millisecond))
+	s := NewServer(t, WithKeepAliveInterval(200*time.Millisecond))
 	r := dialRaw(t, s)
 	r.connect()
 	// Answering the broker's pings keeps the connection open.
 	pings := 0
-	for pings < 5 {
+	for pings < 3 {
 		cmd := r.read()
 		if cmd.GetType() != pb.BaseCommand_PING {
 			t.Fatalf("unexpected %v", cmd.GetType())

@@ -20,6 +20,7 @@ func TestRoundTrip(t *testing.T) {
 		{"batching", true, pulsar.NoCompression},
 		{"batching-lz4", true, pulsar.LZ4},
 		{"no-batching-zstd", false, pulsar.ZSTD},
+		{"batching-zlib", true, pulsar.ZLib},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
