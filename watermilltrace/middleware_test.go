@@ -2,6 +2,7 @@ package watermilltrace_test
 
 import (
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -410,5 +411,26 @@ func TestMiddlewareOutsideRouterNamesSpanAfterOperation(t *testing.T) {
 	spans := tr.ended("process")
 	if got := attr(spans[len(spans)-1], "asynctrace.message.settlement"); got != "ack" {
 		t.Errorf("settlement %s, want ack", got)
+	}
+}
+
+func TestHandlerGoexitEndsSpan(t *testing.T) {
+	tr := newTracing(t)
+	h := watermilltrace.Middleware(tr.opts()...)(func(msg *message.Message) ([]*message.Message, error) {
+		runtime.Goexit()
+		return nil, nil
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = h(message.NewMessage("g1", nil))
+	}()
+	recv(t, done, "handler goroutine exit")
+	spans := tr.ended("process")
+	if len(spans) != 1 || spans[0].Status().Code != codes.Error {
+		t.Fatalf("spans %v, want one process span with an error status", spanNames(spans))
+	}
+	if d := spans[0].Status().Description; d != "handler exited without returning" {
+		t.Errorf("status %q", d)
 	}
 }

@@ -193,3 +193,33 @@ func TestNilPublisherAndSubscriberReportErrors(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+func TestPublishNeverWritesASharedMetadataMap(t *testing.T) {
+	tr := newTracing(t)
+	pub := watermilltrace.WrapPublisher(publishFunc(func(string, ...*message.Message) error { return nil }), tr.opts()...)
+	shared := message.Metadata{"tenant": "acme"}
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 200 {
+				ctx, span := parentSpan(tr, "request")
+				m := message.NewMessageWithContext(ctx, watermill.NewUUID(), nil)
+				m.Metadata = shared // reused by every goroutine: read only
+				if err := pub.Publish("shared", m); err != nil {
+					t.Error(err)
+				}
+				span.End()
+				if m.Metadata.Get("traceparent") == "" || m.Metadata.Get("tenant") != "acme" {
+					t.Errorf("metadata after publish: %v", m.Metadata)
+				}
+			}
+		}()
+	}
+	for range 8 {
+		recv(t, done, "publishing goroutine")
+	}
+	if len(shared) != 1 {
+		t.Errorf("shared map was written: %v", shared)
+	}
+}
