@@ -38,9 +38,9 @@ const MaxUnsettled = 1024
 // the subscriber is closed, end as abandoned. One goroutine per subscription
 // watches the settlements, with no goroutine per message.
 //
-// Messages keep their order, and the returned channel is unbuffered like
-// the wrapped one: the next message is read from the wrapped subscriber only
-// once the previous one was handed over. A message read but not handed over
+// Messages keep their order, and the returned channel is unbuffered: the
+// next message is read from the wrapped subscriber only once the previous
+// one was handed over. A message read but not handed over
 // because the subscription ends is nacked, so the broker delivers it again.
 func WrapSubscriber(sub message.Subscriber, opts ...asynctrace.Option) message.Subscriber {
 	return &subscriber{sub: sub, in: newInstrumenter(opts), closing: make(chan struct{})}
@@ -89,6 +89,15 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		f.run()
 	}()
 	return out, nil
+}
+
+// SubscribeInitialize calls the wrapped subscriber's SubscribeInitialize,
+// if it has one; without one there is nothing to initialize.
+func (s *subscriber) SubscribeInitialize(topic string) error {
+	if si, ok := s.sub.(message.SubscribeInitializer); ok {
+		return si.SubscribeInitialize(topic)
+	}
+	return nil
 }
 
 // Close closes the wrapped subscriber, ends the spans of unsettled messages

@@ -218,3 +218,28 @@ func TestWrapSubscriberBoundsWatchedMessages(t *testing.T) {
 		t.Errorf("%d spans ended after Close, want %d", n, watermilltrace.MaxUnsettled+1)
 	}
 }
+
+type initSubscriber struct {
+	chanSubscriber
+	initialized []string
+}
+
+func (s *initSubscriber) SubscribeInitialize(topic string) error {
+	s.initialized = append(s.initialized, topic)
+	return nil
+}
+
+func TestWrapSubscriberPassesSubscribeInitialize(t *testing.T) {
+	inner := &initSubscriber{chanSubscriber: chanSubscriber{ch: make(chan *message.Message)}}
+	sub := watermilltrace.WrapSubscriber(inner)
+	si, ok := sub.(message.SubscribeInitializer)
+	if !ok {
+		t.Fatal("wrapped subscriber is not a SubscribeInitializer")
+	}
+	if err := si.SubscribeInitialize("t1"); err != nil || len(inner.initialized) != 1 || inner.initialized[0] != "t1" {
+		t.Errorf("SubscribeInitialize: err %v, inner saw %v", err, inner.initialized)
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
