@@ -209,7 +209,7 @@ func BenchmarkRedisThroughput(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 			// Where the time goes: the publishing loop alone, per message.
-			b.ReportMetric(float64(published.Microseconds())/float64(b.N), "publish-µs/msg")
+			b.ReportMetric(float64(published.Microseconds())/float64(b.N), "publish-us/msg")
 		})
 	}
 }
