@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -582,5 +583,43 @@ func TestAckIDListRecordsEachMessagesError(t *testing.T) {
 	}
 	if n := len(tel.ended("process orders")); n != 2 {
 		t.Errorf("%d spans ended, want 2", n)
+	}
+}
+
+func TestConcurrentHandlers(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	const n = 60
+	go func() {
+		for i := range n {
+			fc.push(message(int64(i), nil))
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var handled atomic.Int32
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			errs <- Handle(ctx, c, func(context.Context, pulsar.Message) error {
+				if handled.Add(1) == n {
+					cancel()
+				}
+				return nil
+			})
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	if acked, _, _, _ := fc.counts(); acked != n {
+		t.Errorf("%d acks, want %d", acked, n)
+	}
+	if got := len(tel.ended("process orders")); got != n {
+		t.Errorf("%d process spans, want %d", got, n)
 	}
 }

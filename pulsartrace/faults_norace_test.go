@@ -141,6 +141,12 @@ func TestIntegrationDroppedConnectionsLoseNothing(t *testing.T) {
 	if len(sends) != n {
 		t.Fatalf("%d send spans ended, want %d (one per message, each once)", len(sends), n)
 	}
+	// The SDK ignores a second End of a span, so the span count alone
+	// cannot show that no span was ended twice; the sent counter, which
+	// every End adds to, can.
+	if got := tel.counterSum(t, "messaging.client.sent.messages"); got != n {
+		t.Errorf("sent.messages = %d, want %d: a send span was ended more or less than once", got, n)
+	}
 	var errorSpans int
 	for _, s := range sends {
 		if s.Status().Code == codes.Error {

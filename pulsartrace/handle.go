@@ -27,7 +27,8 @@ var errNoHandler = errors.New("pulsartrace: Handle needs a consumer and a handle
 // before the panic goes on.
 //
 // Handle returns nil when ctx is done or c is closed, and the error of the
-// consumer otherwise. The handler's ctx is done when ctx is.
+// consumer otherwise. The handler's ctx is done when ctx is. To process
+// messages concurrently, run Handle in several goroutines on one Consumer.
 func Handle(ctx context.Context, c *Consumer, handler Handler) error {
 	if c == nil || handler == nil {
 		return errNoHandler

@@ -320,6 +320,9 @@ func TestIntegrationSendAfterCloseEndsSpanOnceWithError(t *testing.T) {
 	if len(spans) != 2 {
 		t.Fatalf("%d send spans ended, want 2 (one per send, each once)", len(spans))
 	}
+	if got := tel.counterSum(t, "messaging.client.sent.messages"); got != 2 {
+		t.Errorf("sent.messages = %d, want 2: a send span was ended more or less than once", got)
+	}
 	for _, s := range spans {
 		if s.Status().Code != codes.Error {
 			t.Errorf("send span status %v, want error", s.Status())

@@ -136,6 +136,9 @@ func TestSendAsyncEndsSpanOnceAndReturnsCallersMessage(t *testing.T) {
 				t.Errorf("callback ran %d times, want %d", n, wantCalls)
 			}
 			span := tel.one(t, "send orders")
+			if got := tel.counterSum(t, "messaging.client.sent.messages"); got != 1 {
+				t.Errorf("sent.messages = %d, want 1: the span was ended more or less than once", got)
+			}
 			if (span.Status().Code == codes.Error) != (tc.sendErr != nil) {
 				t.Errorf("status %v with send error %v", span.Status(), tc.sendErr)
 			}
