@@ -321,7 +321,11 @@ func (c *Consumer) AckCumulative(msg pulsar.Message) error {
 }
 
 // AckIDCumulative acknowledges the message with id msgID and every
-// earlier message of its partition, and ends their open spans.
+// earlier message of its partition, and ends their open spans. The topic
+// is taken from msgID's own open message; when that one is no longer open
+// and the consumer reads several topics, a message id does not tell which
+// topic it belongs to, and earlier open messages of the same partition
+// index on every topic are ended.
 func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 	if msgID == nil {
 		return c.Consumer.AckIDCumulative(msgID)
@@ -333,15 +337,21 @@ func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 }
 
 func (c *Consumer) settleCumulative(id pulsar.MessageID, topic string, start time.Time, err error) {
+	if err != nil {
+		// Nothing was acknowledged: only the message named ends, with
+		// the error; earlier ones stay open for their own settlement.
+		c.settle(id, topic, messaging.SettleAck, start, err, nil)
+		return
+	}
 	done := c.open.takeCumulative(keyOf(id), topic)
 	for _, dl := range done {
-		dl.proc.End(messaging.SettleAck, err)
+		dl.proc.End(messaging.SettleAck, nil)
 	}
 	ctx, d := context.Background(), c.destinationOf(topic)
 	if len(done) > 0 {
 		ctx, d = done[len(done)-1].proc.Context(), done[len(done)-1].d
 	}
-	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, err)
+	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, nil)
 }
 
 // Nack asks for msg to be redelivered and ends its span with settlement

@@ -623,3 +623,84 @@ func TestConcurrentHandlers(t *testing.T) {
 		t.Errorf("%d process spans, want %d", got, n)
 	}
 }
+
+func TestEvictingAnEarlierDeliveryOfAnID(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...).WithMaxUnsettled(2)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	// Two deliveries of id 1, then id 2: the bound evicts the first
+	// delivery of id 1, which is not the newest of its id.
+	for _, entry := range []int64{1, 1, 2} {
+		fc.push(message(entry, nil))
+		if _, err := c.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Unsettled() != 2 || len(tel.ended("process orders")) != 1 {
+		t.Fatalf("%d open, %d ended; want 2, 1", c.Unsettled(), len(tel.ended("process orders")))
+	}
+	if err := c.AckID(pulsar.NewMessageID(3, 1, -1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if c.Unsettled() != 1 || len(tel.ended("process orders")) != 2 {
+		t.Errorf("after acking id 1: %d open, %d ended; want 1, 2", c.Unsettled(), len(tel.ended("process orders")))
+	}
+}
+
+func TestCumulativeOrder(t *testing.T) {
+	k := func(ledger, entry int64, batch, partition int32) idKey {
+		return idKey{ledger: ledger, entry: entry, batch: batch, partition: partition}
+	}
+	limit := k(5, 10, 3, 0)
+	for _, tc := range []struct {
+		key  idKey
+		want bool
+	}{
+		{k(4, 99, 0, 0), true},  // earlier ledger
+		{k(6, 0, 0, 0), false},  // later ledger
+		{k(5, 9, 9, 0), true},   // earlier entry
+		{k(5, 11, 0, 0), false}, // later entry
+		{k(5, 10, 3, 0), true},  // the message itself
+		{k(5, 10, 2, 0), true},  // earlier in the batch
+		{k(5, 10, 4, 0), false}, // later in the batch
+		{k(4, 0, 0, 1), false},  // another partition
+		{k(5, 10, -1, 0), true}, // not batched, same entry
+	} {
+		if got := tc.key.atOrBefore(limit); got != tc.want {
+			t.Errorf("%+v.atOrBefore(%+v) = %v, want %v", tc.key, limit, got, tc.want)
+		}
+	}
+}
+
+func TestFailedCumulativeAckEndsOnlyItsMessage(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	fc.cumErr = errors.New("cumulative ack refused")
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	ctx := contextWithTimeout(t)
+	var last pulsar.Message
+	for i := range 3 {
+		fc.push(message(int64(i), nil))
+		m, err := c.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m
+	}
+	if err := c.AckCumulative(last); err == nil {
+		t.Fatal("AckCumulative hid the client's error")
+	}
+	span := tel.one(t, "process orders")
+	if v, _ := attr(span, semconv.MessagingMessageIDKey); v.AsString() != last.ID().String() {
+		t.Errorf("ended %s, want the acked message %s", v.AsString(), last.ID())
+	}
+	if span.Status().Code != codes.Error {
+		t.Error("failed cumulative ack not recorded on the span")
+	}
+	if c.Unsettled() != 2 {
+		t.Errorf("%d open, want the 2 earlier messages", c.Unsettled())
+	}
+}

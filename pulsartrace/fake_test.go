@@ -108,6 +108,7 @@ type fakeConsumer struct {
 	retried []pulsar.Message
 	ackErr  error
 	listErr pulsar.AckError
+	cumErr  error
 	cumul   []pulsar.MessageID
 	closed  bool
 }
@@ -176,6 +177,9 @@ func (c *fakeConsumer) AckCumulative(m pulsar.Message) error                    
 func (c *fakeConsumer) AckIDCumulative(id pulsar.MessageID) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cumErr != nil {
+		return c.cumErr
+	}
 	c.cumul = append(c.cumul, id)
 	return nil
 }
