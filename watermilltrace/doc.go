@@ -30,7 +30,9 @@
 // # Spans
 //
 //   - "send <topic>", kind PRODUCER, one per message (not one per Publish
-//     call), a child of the span in msg.Context(). Its context is written
+//     call), a child of the span in msg.Context() or, when that has none,
+//     of the trace context already in the message's metadata (a received
+//     message copied and published again). Its context is written
 //     into msg.Metadata (traceparent, tracestate, baggage, as the propagator
 //     decides); the Metadata field is replaced by a copy, so a map the
 //     caller shares is never written. An error from Publish is recorded on

@@ -1,9 +1,11 @@
 package watermilltrace
 
 import (
+	"context"
 	"errors"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
@@ -68,7 +70,7 @@ func (p *publisher) Publish(topic string, messages ...*message.Message) error {
 			sends = append(sends, messaging.Send{})
 			continue
 		}
-		_, send, md := p.in.StartSend(msg.Context(), d, msg.Metadata, len(msg.Payload))
+		_, send, md := p.in.StartSend(parentContext(p.in, msg), d, msg.Metadata, len(msg.Payload))
 		msg.Metadata = md
 		sends = append(sends, send)
 	}
@@ -79,6 +81,18 @@ func (p *publisher) Publish(topic string, messages ...*message.Message) error {
 		}
 	}
 	return err
+}
+
+// parentContext is the context the send span of msg starts in: the
+// message's own, or, when that carries no span (msg.Copy() and the
+// Pub/Subs drop it), the one in its metadata, so that a message published
+// again goes on in the trace it came with instead of starting a new one.
+func parentContext(in *messaging.Instrumenter, msg *message.Message) context.Context {
+	ctx := msg.Context()
+	if len(msg.Metadata) == 0 || trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	return in.Extract(ctx, msg.Metadata)
 }
 
 // Close closes the wrapped publisher.

@@ -223,3 +223,36 @@ func TestPublishNeverWritesASharedMetadataMap(t *testing.T) {
 		t.Errorf("shared map was written: %v", shared)
 	}
 }
+
+func TestRepublishedCopyContinuesTraceFromMetadata(t *testing.T) {
+	tr := newTracing(t)
+	pub := watermilltrace.WrapPublisher(publishFunc(func(string, ...*message.Message) error { return nil }), tr.opts()...)
+	ctx, root := parentSpan(tr, "request")
+	orig := message.NewMessageWithContext(ctx, "o1", nil)
+	if err := pub.Publish("first", orig); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	// Copy drops the context; only the metadata remembers the trace.
+	again := orig.Copy()
+	if err := pub.Publish("second", again); err != nil {
+		t.Fatal(err)
+	}
+	first := tr.ended("send first")[0]
+	second := tr.ended("send second")[0]
+	if second.Parent().SpanID() != first.SpanContext().SpanID() || second.SpanContext().TraceID() != root.SpanContext().TraceID() {
+		t.Errorf("send second: parent %s in trace %s, want send first %s in trace %s",
+			second.Parent().SpanID(), second.SpanContext().TraceID(), first.SpanContext().SpanID(), root.SpanContext().TraceID())
+	}
+	// A message with a context of its own keeps it, whatever its metadata.
+	ctx2, other := parentSpan(tr, "other request")
+	mine := orig.Copy()
+	mine.SetContext(ctx2)
+	if err := pub.Publish("third", mine); err != nil {
+		t.Fatal(err)
+	}
+	other.End()
+	if third := tr.ended("send third")[0]; third.Parent().SpanID() != other.SpanContext().SpanID() {
+		t.Errorf("send third: parent %s, want the message context's span %s", third.Parent().SpanID(), other.SpanContext().SpanID())
+	}
+}
