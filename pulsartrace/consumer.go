@@ -152,7 +152,9 @@ func (c *Consumer) receive(ctx context.Context, detach bool) (context.Context, *
 // Chan returns a channel of the consumer's messages, like the client's
 // Chan, each wrapped with its process span started. The ConsumerMessage's
 // Consumer is c. As with the client, the channel is never closed; it stops
-// delivering when c is closed.
+// delivering when c is closed. A message's span starts when it is taken
+// from the client's channel, which happens at most one message ahead of
+// the reader.
 func (c *Consumer) Chan() <-chan pulsar.ConsumerMessage {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
 )
 
 func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
@@ -209,4 +211,31 @@ func TestSendMetrics(t *testing.T) {
 	if n := tel.histogramCount(t, "messaging.client.operation.duration", append(ok, semconv.ErrorTypeKey.String("*errors.errorString"))...); n != 1 {
 		t.Errorf("operation.duration count for failed sends = %d, want 1", n)
 	}
+}
+
+func TestBodySizeAndSpanAttributes(t *testing.T) {
+	tel := newTelemetry(t, asynctrace.WithMessageBodySize(), asynctrace.WithSpanAttributes(attribute.String("team", "billing")))
+	fp := &fakeProducer{topic: "orders"}
+	p := WrapProducer(fp, tel.opts...)
+	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("12345")}); err != nil {
+		t.Fatal(err)
+	}
+	send := tel.one(t, "send orders")
+	wantAttr(t, send, semconv.MessagingMessageBodySizeKey, int64(5))
+	wantAttr(t, send, "team", "billing")
+
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	m := message(1, fp.messages()[0].Properties)
+	m.payload = []byte("1234567")
+	fc.push(m)
+	got, err := c.Receive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Nack(got)
+	proc := tel.one(t, "process orders")
+	wantAttr(t, proc, semconv.MessagingMessageBodySizeKey, int64(7))
+	wantAttr(t, proc, "team", "billing")
 }
