@@ -137,8 +137,8 @@ func TestInteropBuiltInBothEndsPlusAsynctrace(t *testing.T) {
 		pubsubtrace.Ack(ctx, m)
 	})
 	tel.waitEnded(t, subID+" process", 1) // the built-in one ends on Ack
-	spans := tel.waitEnded(t, "process "+subID, 1)
-	spans = tel.rec.Ended()
+	tel.waitEnded(t, "process "+subID, 1)
+	spans := tel.rec.Ended()
 
 	send := byName(t, spans, "send "+topicID)
 	ours := byName(t, spans, "process "+subID)

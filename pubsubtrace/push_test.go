@@ -102,10 +102,10 @@ func TestPushHandlerRoundTrip(t *testing.T) {
 		t.Fatal("handler ctx does not carry the process span")
 	}
 	want := map[string]string{
-		"messaging.system":                        "gcp_pubsub",
-		"messaging.destination.name":              subID,
-		"messaging.destination.subscription.name": subID,
-		"messaging.message.id":                    "136969346945",
+		"messaging.system":                          "gcp_pubsub",
+		"messaging.destination.name":                subID,
+		"messaging.destination.subscription.name":   subID,
+		"messaging.message.id":                      "136969346945",
 		"messaging.gcp_pubsub.message.ordering_key": "k1",
 		"gcp.project_id":                            project,
 		"asynctrace.message.settlement":             "ack",

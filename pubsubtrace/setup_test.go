@@ -94,17 +94,9 @@ func (f *fake) publisher() *pubsub.Publisher {
 	return p
 }
 
-// receive runs Receive with h until n messages were handled or the wait
-// times out, and returns once Receive has returned.
-func (f *fake) receive(tb testing.TB, n int, h func(context.Context, *pubsub.Message)) {
-	tb.Helper()
-	f.receiveWith(tb, n, func(wrap func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message) {
-		return wrap
-	}, h)
-}
-
-// receiveWith is receive where decorate wraps the counting callback (to put
-// WrapHandler around it).
+// receiveWith runs Receive on f's client until n messages were handled by
+// h (wrapped by decorate, when not nil) or the wait times out, and returns
+// once Receive has returned.
 func (f *fake) receiveWith(tb testing.TB, n int, decorate func(func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message), h func(context.Context, *pubsub.Message)) {
 	tb.Helper()
 	receiveOn(tb, f.client, n, decorate, h)
