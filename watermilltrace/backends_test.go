@@ -379,3 +379,50 @@ func serverSpan(t *testing.T, tr *tracing) sdktrace.ReadOnlySpan {
 	t.Fatalf("no HTTP server span; ended: %v", spanNames(tr.rec.Ended()))
 	return nil
 }
+
+// TestWrapSubscriberOverBackends reads a subscriber's channel directly, for
+// every backend: the message's context carries its process span, a child
+// of the send span, which ends when the message is acked.
+func TestWrapSubscriberOverBackends(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			tr := newTracing(t)
+			topic := uniqueName("jobs")
+			pub, newSub := b.setup(t, []string{topic})
+			opts := tr.opts(asynctrace.WithMessagingSystem(b.system))
+			sub := watermilltrace.WrapSubscriber(newSub(), opts...)
+			closeOnCleanup(t, sub)
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			msgs, err := sub.Subscribe(ctx, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			pctx, root := parentSpan(tr, "request")
+			if err := watermilltrace.WrapPublisher(pub, opts...).Publish(topic, message.NewMessageWithContext(pctx, watermill.NewUUID(), []byte(`{"job":1}`))); err != nil {
+				t.Fatal(err)
+			}
+			root.End()
+			msg := recv(t, msgs, "message")
+			inHandler := trace.SpanContextFromContext(msg.Context())
+			msg.Ack()
+
+			send := tr.waitSpans(t, "send "+topic, 1)[0]
+			proc := tr.waitSpans(t, "process "+topic, 1)[0]
+			if !proc.SpanContext().Equal(inHandler) {
+				t.Errorf("the message's context does not carry its process span")
+			}
+			if proc.Parent().SpanID() != send.SpanContext().SpanID() || proc.SpanContext().TraceID() != root.SpanContext().TraceID() {
+				t.Errorf("process span: parent %s in trace %s, want send %s in trace %s",
+					proc.Parent().SpanID(), proc.SpanContext().TraceID(), send.SpanContext().SpanID(), root.SpanContext().TraceID())
+			}
+			if got := attr(proc, "asynctrace.message.settlement"); got != "ack" {
+				t.Errorf("settlement %s, want ack", got)
+			}
+			if got := attr(proc, "messaging.system"); got != b.system {
+				t.Errorf("messaging.system %s, want %s", got, b.system)
+			}
+		})
+	}
+}
