@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/asynctrace/asynctrace/internal/tracetree"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestRun(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	var out bytes.Buffer
+	spans, err := run(context.Background(), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	work := tracetree.SpanRef{Service: "frontend", Name: "render page"}
+	client := tracetree.SpanRef{Service: "frontend", Name: "GET"}
+	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
+		{Service: client.Service, Name: client.Name, Kind: tracetree.KindClient, Parent: work},
+		{Service: "api", Name: "GET /v1/orders/{id}", Kind: tracetree.KindServer, Parent: client,
+			Attributes: map[string]string{"http.route": "/v1/orders/{id}", "http.response.status_code": "200"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := tracetree.TraceIDs(spans)
+	if len(ids) != 1 || !bytes.Contains(out.Bytes(), []byte("traceresponse: 00-"+ids[0]+"-")) {
+		t.Errorf("the traceresponse header does not carry trace %v:\n%s", ids, out.String())
+	}
+}

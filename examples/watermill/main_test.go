@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/asynctrace/asynctrace/internal/tracetree"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestRun(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	var out bytes.Buffer
+	spans, err := run(context.Background(), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	work := tracetree.SpanRef{Service: "orders", Name: "place order"}
+	sendPlaced := tracetree.SpanRef{Service: "orders", Name: "send " + placedTopic}
+	processPlaced := tracetree.SpanRef{Service: "warehouse", Name: "process " + placedTopic}
+	sendReserved := tracetree.SpanRef{Service: "warehouse", Name: "send " + reservedTopic}
+	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
+		{Service: sendPlaced.Service, Name: sendPlaced.Name, Kind: tracetree.KindProducer, Parent: work},
+		{Service: processPlaced.Service, Name: processPlaced.Name, Kind: tracetree.KindConsumer, Parent: sendPlaced,
+			Attributes: map[string]string{"watermill.handler.name": "reserve-stock"}},
+		{Service: sendReserved.Service, Name: sendReserved.Name, Kind: tracetree.KindProducer, Parent: processPlaced},
+		{Service: "warehouse", Name: "process " + reservedTopic, Kind: tracetree.KindConsumer, Parent: sendReserved,
+			Attributes: map[string]string{"watermill.handler.name": "ship"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out.Bytes(), []byte("(same trace: true)")) {
+		t.Errorf("output does not report one trace:\n%s", out.String())
+	}
+}
