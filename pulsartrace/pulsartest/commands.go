@@ -14,6 +14,10 @@ import (
 )
 
 const (
+	// maxBatchMessages bounds the batch size a SEND may declare; the
+	// client's own limit defaults to 1000.
+	maxBatchMessages = 1 << 20
+
 	serverVersion = "pulsartest"
 	// protocolVersion is the newest protocol revision whose features this
 	// broker implements well enough for pulsar-client-go.
@@ -36,6 +40,15 @@ type producer struct {
 // closed.
 func (c *conn) handle(f frame) bool {
 	cmd := f.cmd
+	// Each command type's number is also the field number of its body in
+	// BaseCommand; a frame that names a type without the body is refused
+	// before any handler dereferences it.
+	m := cmd.ProtoReflect()
+	if fd := m.Descriptor().Fields().ByNumber(protoreflect.FieldNumber(cmd.GetType())); fd == nil || !m.Has(fd) {
+		c.sendError(requestIDOf(cmd), pb.ServerError_UnknownError,
+			fmt.Sprintf("pulsartest: %s command without its body", cmd.GetType()))
+		return false
+	}
 	if cmd.GetType() != pb.BaseCommand_CONNECT {
 		c.s.mu.Lock()
 		ok := c.connected
@@ -250,6 +263,9 @@ func (c *conn) handleSend(cmd *pb.CommandSend, data []byte) bool {
 		// The client reconnects and sends the message again.
 		c.sendSendError(p.id, cmd.GetSequenceId(), pb.ServerError_ChecksumError, perr.Error())
 		return true
+	case perr == nil && pm.metadata.GetNumMessagesInBatch() > maxBatchMessages:
+		perr = fmt.Errorf("%w: batch of %d messages", errMalformed, pm.metadata.GetNumMessagesInBatch())
+		fallthrough
 	case perr != nil:
 		s.log.Warn("pulsartest: malformed message, closing connection", "conn", c.id, "err", perr)
 		c.sendError(0, pb.ServerError_UnknownError, perr.Error())
@@ -292,6 +308,7 @@ func (c *conn) handleCloseProducer(cmd *pb.CommandCloseProducer) {
 	if p, ok := c.producers[cmd.GetProducerId()]; ok {
 		delete(c.producers, p.id)
 		p.topic.removeProducer(p)
+		c.s.faults.forgetProducer(p.topic.name.full, p.name)
 	}
 	c.s.mu.Unlock()
 	c.sendSuccess(cmd.GetRequestId())
@@ -389,33 +406,43 @@ func (c *conn) handleFlow(cmd *pb.CommandFlow) {
 }
 
 func (c *conn) handleAck(cmd *pb.CommandAck) {
-	c.s.mu.Lock()
-	cons := c.consumerLocked(cmd.GetConsumerId())
-	if cons != nil {
-		sub := cons.sub
-		for _, id := range cmd.GetMessageId() {
-			if cmd.GetAckType() == pb.CommandAck_Cumulative {
-				sub.ackCumulative(id.GetEntryId(), id.GetAckSet())
-			} else if len(id.GetAckSet()) > 0 {
-				sub.ackIndexes(id.GetEntryId(), id.GetAckSet())
-			} else {
-				sub.ackEntry(id.GetEntryId())
-			}
-		}
-		sub.dispatch()
-	}
-	c.s.mu.Unlock()
+	found := c.applyAck(cmd)
 	if cmd.RequestId != nil {
 		resp := &pb.CommandAckResponse{
 			ConsumerId: proto.Uint64(cmd.GetConsumerId()),
 			RequestId:  proto.Uint64(cmd.GetRequestId()),
 		}
-		if cons == nil {
+		if !found {
 			resp.Error = pb.ServerError_ConsumerNotFound.Enum()
 			resp.Message = proto.String("pulsartest: unknown consumer")
 		}
 		c.send(&pb.BaseCommand{Type: pb.BaseCommand_ACK_RESPONSE.Enum(), AckResponse: resp}, nil)
 	}
+}
+
+// applyAck records an ACK and reports whether its consumer exists. Acks
+// for consumers that are gone are ignored, as brokers do: their messages
+// were already handed out again.
+func (c *conn) applyAck(cmd *pb.CommandAck) bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	cons := c.consumerLocked(cmd.GetConsumerId())
+	if cons == nil {
+		return false
+	}
+	sub := cons.sub
+	for _, id := range cmd.GetMessageId() {
+		switch {
+		case cmd.GetAckType() == pb.CommandAck_Cumulative:
+			sub.ackCumulative(id.GetEntryId(), id.GetAckSet())
+		case len(id.GetAckSet()) > 0:
+			sub.ackIndexes(id.GetEntryId(), id.GetAckSet())
+		default:
+			sub.ackEntry(id.GetEntryId())
+		}
+	}
+	sub.dispatch()
+	return true
 }
 
 func (c *conn) handleRedeliver(cmd *pb.CommandRedeliverUnacknowledgedMessages) {

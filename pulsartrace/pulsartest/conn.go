@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,6 +156,14 @@ func (c *conn) writeLoop() {
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	defer c.close()
+	defer func() {
+		// A bug in a handler must not take down the test binary: log it,
+		// drop this connection and keep serving the others.
+		if r := recover(); r != nil {
+			c.s.log.Error("pulsartest: internal error, closing connection", "conn", c.id, "panic", r,
+				"stack", string(debug.Stack()))
+		}
+	}()
 	r := bufio.NewReaderSize(c.nc, 64*1024)
 	var buf []byte
 	for {

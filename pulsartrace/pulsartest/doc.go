@@ -4,8 +4,30 @@
 // github.com/apache/pulsar-client-go client (v0.19.0) connects to it exactly
 // as to a broker: no mocks of the client API, no containers.
 //
-//	srv := pulsartest.NewServer(t) // or Start() and Close()
-//	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL()})
+//	func TestOrders(t *testing.T) {
+//		srv := pulsartest.NewServer(t) // closed by t.Cleanup; or Start and Close
+//		client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL()})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		defer client.Close()
+//		// ... produce and consume as in production code, then check what
+//		// the broker saw:
+//		for _, m := range srv.Messages("orders") {
+//			t.Log(m.ID, m.Properties["traceparent"], string(m.Payload))
+//		}
+//	}
+//
+// A TestMain that checks for goroutine leaks must ignore a few goroutines
+// of the client itself:
+//
+//	func TestMain(m *testing.M) {
+//		var opts []goleak.Option
+//		for _, fn := range pulsartest.KnownClientGoroutines() {
+//			opts = append(opts, goleak.IgnoreTopFunction(fn))
+//		}
+//		goleak.VerifyTestMain(m, opts...)
+//	}
 //
 // Topics and subscriptions are created on first use, like a broker with
 // auto topic creation; partitioned topics are declared with
@@ -40,10 +62,12 @@
 //
 // # What it does not support
 //
-// Transactions, authentication and authorization, TLS, message
-// deduplication, compaction, replication, retention limits, schema compatibility
-// checks, non-persistent semantics (non-persistent topics are stored like
-// persistent ones) and the admin REST API. An unsupported command gets a
+// Transactions, authentication and authorization (credentials in CONNECT
+// are accepted unchecked), TLS, message
+// deduplication, producer access modes, compaction, replication, retention
+// limits, schema compatibility checks, non-persistent semantics
+// (non-persistent topics are stored like persistent ones) and the admin
+// REST API. An unsupported command gets a
 // protocol ERROR (NotAllowedError, naming the command), so the client fails
 // the operation instead of waiting for a timeout. A malformed frame ends
 // that connection only.
@@ -72,10 +96,12 @@
 // goroutines after a successful Unsubscribe (Close is then a no-op), and
 // the connection pool of a NewClient call that fails.
 //
-// Acknowledgements are grouped by the client and sent every 100 ms: an Ack
-// immediately followed by Client.Close without closing the consumer first
-// can be lost. Close the consumer (which flushes acks) or use
-// AckWithResponse when a test depends on the broker having seen an ack.
+// Acknowledgements are grouped by the client and sent every 100 ms, on
+// another path than CLOSE_CONSUMER: even Consumer.Close can overtake acks
+// it flushes, and the broker then hands those messages out again, as a
+// real broker would. When a test depends on the broker having seen an ack,
+// use ConsumerOptions.AckWithResponse or wait until Backlog reflects it.
 // Negative acks are redelivered after NackRedeliveryDelay, one minute by
-// default; set it small in tests.
+// default; set it small in tests. Without batching, v0.19.0 does not put
+// the schema version into a message's metadata.
 package pulsartest

@@ -47,6 +47,14 @@ func (f *faults) takeProducerRefusal(topic, producer string) bool {
 	return true
 }
 
+// forgetProducer drops pending refusals of a producer that closed for good,
+// so that a later producer reusing its name is not refused.
+func (f *faults) forgetProducer(topic, producer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.refusals, topic+"\x00"+producer)
+}
+
 // sleepSendDelay waits for the configured send delay; it returns false if
 // the server or connection closed meanwhile.
 func (f *faults) sleepSendDelay(serverDone, connDone <-chan struct{}) bool {

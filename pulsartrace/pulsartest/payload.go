@@ -82,8 +82,11 @@ func readBounded(r io.Reader, size int) ([]byte, error) {
 // splitBatch returns the single-message metadata and payload of every
 // message in an uncompressed batch payload.
 func splitBatch(b []byte, n int) ([]*pb.SingleMessageMetadata, [][]byte, error) {
-	metas := make([]*pb.SingleMessageMetadata, 0, n)
-	payloads := make([][]byte, 0, n)
+	// Each message needs at least its 4-byte size prefix, which bounds
+	// what a lying batch count can make this allocate.
+	capacity := min(n, len(b)/4)
+	metas := make([]*pb.SingleMessageMetadata, 0, capacity)
+	payloads := make([][]byte, 0, capacity)
 	for i := range n {
 		if len(b) < 4 {
 			return nil, nil, fmt.Errorf("batch truncated at message %d", i)

@@ -2,12 +2,14 @@ package pulsartest
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"net"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	pb "github.com/asynctrace/asynctrace/pulsartrace/pulsartest/internal/pulsarproto"
 )
@@ -294,5 +296,64 @@ func TestCloseIsBoundedWithSilentClients(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestCommandWithoutBodyIsRefused(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_SEND.Enum()})
+	if got := r.read(); got.GetType() != pb.BaseCommand_ERROR {
+		t.Fatalf("reply %v", got)
+	}
+	r.expectClosed()
+}
+
+// The body check relies on every command type number being the field
+// number of its body.
+func TestCommandTypesMatchBodyFields(t *testing.T) {
+	fields := (&pb.BaseCommand{}).ProtoReflect().Descriptor().Fields()
+	values := pb.BaseCommand_Type(0).Descriptor().Values()
+	for i := range values.Len() {
+		v := values.Get(i)
+		fd := fields.ByNumber(protoreflect.FieldNumber(v.Number()))
+		if fd == nil || fd.Message() == nil {
+			t.Errorf("command %s has no body field %d", v.Name(), v.Number())
+		}
+	}
+}
+
+func TestOversizedBatchCountIsRefused(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER.Enum(), Producer: &pb.CommandProducer{
+		Topic: proto.String("huge"), ProducerId: proto.Uint64(1), RequestId: proto.Uint64(1),
+	}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_PRODUCER_SUCCESS {
+		t.Fatalf("producer reply %v", got)
+	}
+	md, _ := proto.Marshal(&pb.MessageMetadata{
+		ProducerName: proto.String("x"), SequenceId: proto.Uint64(0), PublishTime: proto.Uint64(1),
+		NumMessagesInBatch: proto.Int32(1 << 30),
+	})
+	body := binary.BigEndian.AppendUint32(nil, uint32(len(md)))
+	body = append(body, md...)
+	block := binary.BigEndian.AppendUint16(nil, magicCRC32C)
+	block = binary.BigEndian.AppendUint32(block, crc32.Checksum(body, crcTable))
+	block = append(block, body...)
+	b, _ := appendFrame(nil, &pb.BaseCommand{Type: pb.BaseCommand_SEND.Enum(), Send: &pb.CommandSend{
+		ProducerId: proto.Uint64(1), SequenceId: proto.Uint64(0),
+	}}, block)
+	if _, err := r.nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.read(); got.GetType() != pb.BaseCommand_ERROR {
+		t.Fatalf("reply %v", got)
+	}
+	r.expectClosed()
+	if n := len(s.Messages("huge")); n != 0 {
+		t.Fatalf("stored %d", n)
 	}
 }

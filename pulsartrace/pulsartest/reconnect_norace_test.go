@@ -125,3 +125,29 @@ func TestFailNextSendsReturnsError(t *testing.T) {
 		}
 	}
 }
+
+func TestFailNextSendsFailsWholeBatch(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "failbatch", BatchingMaxPublishDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	srv.FailNextSends(1)
+	ctx := ctxT(t, 20*time.Second)
+	const n = 5
+	errs := make(chan error, n)
+	for i := range n {
+		prod.SendAsync(ctx, &pulsar.ProducerMessage{Payload: []byte{byte(i)}},
+			func(_ pulsar.MessageID, _ *pulsar.ProducerMessage, err error) { errs <- err })
+	}
+	for range n {
+		if err := <-errs; !errors.Is(err, pulsar.ErrProducerBlockedQuotaExceeded) {
+			t.Fatalf("send error %v", err)
+		}
+	}
+	if got := len(srv.Messages("failbatch")); got != 0 {
+		t.Fatalf("%d failed messages stored", got)
+	}
+}
