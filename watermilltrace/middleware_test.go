@@ -1,6 +1,7 @@
 package watermilltrace_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"sync/atomic"
@@ -9,7 +10,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -432,5 +435,37 @@ func TestHandlerGoexitEndsSpan(t *testing.T) {
 	}
 	if d := spans[0].Status().Description; d != "handler exited without returning" {
 		t.Errorf("status %q", d)
+	}
+}
+
+type ctxKey struct{}
+
+func TestReturnedMessageKeepsItsContextValuesAndGetsTrace(t *testing.T) {
+	tr := newTracing(t)
+	h := watermilltrace.Middleware(tr.opts()...)(func(msg *message.Message) ([]*message.Message, error) {
+		out := message.NewMessage("r1", nil)
+		out.SetContext(context.WithValue(context.Background(), ctxKey{}, "kept"))
+		return []*message.Message{out}, nil
+	})
+	in := message.NewMessage("i1", nil)
+	in.Metadata.Set("baggage", "tenant=acme")
+	produced, err := h(in)
+	if err != nil || len(produced) != 1 {
+		t.Fatalf("handler returned %v, %v", produced, err)
+	}
+	proc := tr.ended("process")[0]
+	ctx := produced[0].Context()
+	if ctx.Value(ctxKey{}) != "kept" {
+		t.Errorf("the returned message lost its own context values")
+	}
+	if trace.SpanContextFromContext(ctx).SpanID() != proc.SpanContext().SpanID() {
+		t.Errorf("the returned message's context does not carry the process span")
+	}
+	if got := baggage.FromContext(ctx).Member("tenant").Value(); got != "acme" {
+		t.Errorf("baggage tenant=%q, want acme", got)
+	}
+	sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), propagation.MapCarrier(produced[0].Metadata)))
+	if sc.SpanID() != proc.SpanContext().SpanID() {
+		t.Errorf("the returned message's metadata carries %s, want the process span %s", sc.SpanID(), proc.SpanContext().SpanID())
 	}
 }
