@@ -33,8 +33,17 @@ type Handler = func(context.Context, *pubsub.Message)
 //		...
 //		pubsubtrace.Ack(ctx, m)
 //	}))
+//
+// A nil sub leaves the subscription unnamed (span name "process"); a nil h
+// panics, as net/http does for a nil handler.
 func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) Handler {
-	name := parseResourceName(sub.String(), "subscriptions")
+	if h == nil {
+		panic("pubsubtrace: WrapHandler called with a nil handler")
+	}
+	var name resourceName
+	if sub != nil {
+		name = parseResourceName(sub.String(), "subscriptions")
+	}
 	in := messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits},
 		append([]asynctrace.Option{asynctrace.WithSpanAttributes(projectAttributes(name.project)...)}, opts...)...)
 	// The subscriber does not know the topic; the conventions' Pub/Sub

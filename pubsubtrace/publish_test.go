@@ -296,3 +296,32 @@ func TestShutdownAbandonsWhenContextEnds(t *testing.T) {
 	f.srv.SetAutoPublishResponse(true)
 	pub.Stop()
 }
+
+// Many results outstanding at once: the watcher waits on a window of them
+// and sweeps the rest, and every span still ends without Get or Stop.
+func TestPublishManyOutstanding(t *testing.T) {
+	f := newFake(t, nil)
+	tel := newTelemetry(t)
+	raw := f.publisher()
+	raw.PublishSettings.DelayThreshold = time.Hour
+	raw.PublishSettings.CountThreshold = 1000
+	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	defer pub.Stop()
+	const n = 600
+	for i := range n {
+		pub.Publish(context.Background(), &pubsub.Message{Data: []byte{byte(i)}})
+	}
+	if got := len(tel.ended("send " + topicID)); got != 0 {
+		t.Fatalf("%d spans ended before the messages were sent", got)
+	}
+	pub.Flush()
+	sends := tel.waitEnded(t, "send "+topicID, n)
+	if len(sends) != n {
+		t.Fatalf("%d spans ended, want %d", len(sends), n)
+	}
+	for _, s := range sends {
+		if v, _ := attrOf(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
+			t.Fatal("a send span has no message id")
+		}
+	}
+}

@@ -35,8 +35,12 @@ type Publisher struct {
 
 // NewPublisher wraps pub. The topic ID (the last part of pub's resource
 // name) is the destination name of the spans and metrics; the project is
-// recorded as gcp.project_id.
+// recorded as gcp.project_id. Like net/http with a nil handler, it panics
+// if pub is nil: that is a programming error, not a runtime condition.
 func NewPublisher(pub *pubsub.Publisher, opts ...asynctrace.Option) *Publisher {
+	if pub == nil {
+		panic("pubsubtrace: NewPublisher called with a nil *pubsub.Publisher")
+	}
 	topic := parseResourceName(pub.String(), "topics")
 	in := messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits},
 		append([]asynctrace.Option{asynctrace.WithSpanAttributes(projectAttributes(topic.project)...)}, opts...)...)

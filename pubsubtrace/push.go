@@ -67,8 +67,12 @@ type PushHandler struct {
 	in     *messaging.Instrumenter
 }
 
-// NewPushHandler returns a PushHandler that serves h.
+// NewPushHandler returns a PushHandler that serves h. It panics if h is
+// nil, as net/http does for a nil handler.
 func NewPushHandler(h PushHandlerFunc, opts ...asynctrace.Option) *PushHandler {
+	if h == nil {
+		panic("pubsubtrace: NewPushHandler called with a nil handler")
+	}
 	return &PushHandler{
 		handle: h,
 		in:     messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits}, opts...),
