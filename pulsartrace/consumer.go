@@ -210,7 +210,7 @@ func (c *Consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage
 		// it is formatted only for spans that record it.
 		attrs := make([]attribute.KeyValue, 0, 3)
 		if id != nil {
-			attrs = append(attrs, semconv.MessagingMessageID(id.String()))
+			attrs = append(attrs, semconv.MessagingMessageID(formatMessageID(id)))
 		}
 		attrs = append(attrs, RedeliveryCountKey.Int64(int64(m.RedeliveryCount())))
 		if n, err := strconv.Atoi(props[pulsar.SysPropertyReconsumeTimes]); err == nil {

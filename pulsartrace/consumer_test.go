@@ -94,7 +94,7 @@ func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
 	wantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
 	wantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
 	wantAttr(t, span, semconv.MessagingDestinationSubscriptionNameKey, "sub-1")
-	wantAttr(t, span, semconv.MessagingMessageIDKey, in.id.String())
+	wantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(in.id))
 	wantAttr(t, span, RedeliveryCountKey, int64(2))
 	wantAttr(t, span, settlementKey, "ack")
 	noAttr(t, span, ReconsumeTimesKey)
@@ -164,7 +164,7 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	}
 	settled := func(entry int64) string {
 		t.Helper()
-		id := pulsar.NewMessageID(3, entry, -1, 0).String()
+		id := formatMessageID(pulsar.NewMessageID(3, entry, -1, 0))
 		for _, s := range tel.ended("process orders") {
 			if v, _ := attr(s, semconv.MessagingMessageIDKey); v.AsString() == id {
 				v, _ := attr(s, settlementKey)
@@ -576,7 +576,7 @@ func TestAckIDListRecordsEachMessagesError(t *testing.T) {
 	for _, s := range tel.ended("process orders") {
 		id, _ := attr(s, semconv.MessagingMessageIDKey)
 		failed := s.Status().Code == codes.Error
-		if want := id.AsString() == ids[1].String(); failed != want {
+		if want := id.AsString() == formatMessageID(ids[1]); failed != want {
 			t.Errorf("message %s: error status %v, want %v", id.AsString(), failed, want)
 		}
 		wantAttr(t, s, settlementKey, "ack")
@@ -694,7 +694,7 @@ func TestFailedCumulativeAckEndsOnlyItsMessage(t *testing.T) {
 		t.Fatal("AckCumulative hid the client's error")
 	}
 	span := tel.one(t, "process orders")
-	if v, _ := attr(span, semconv.MessagingMessageIDKey); v.AsString() != last.ID().String() {
+	if v, _ := attr(span, semconv.MessagingMessageIDKey); v.AsString() != formatMessageID(last.ID()) {
 		t.Errorf("ended %s, want the acked message %s", v.AsString(), last.ID())
 	}
 	if span.Status().Code != codes.Error {

@@ -51,7 +51,7 @@ func TestIntegrationFailedSendRecordsError(t *testing.T) {
 	if ok.Status().Code == codes.Error {
 		t.Error("the next send's span has an error")
 	}
-	wantAttr(t, ok, semconv.MessagingMessageIDKey, id.String())
+	wantAttr(t, ok, semconv.MessagingMessageIDKey, formatMessageID(id))
 }
 
 func TestIntegrationDroppedConnectionsLoseNothing(t *testing.T) {

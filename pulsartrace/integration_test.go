@@ -140,7 +140,7 @@ func TestIntegrationTraceContinuesAcrossBroker(t *testing.T) {
 				if send.Parent().SpanID() != parent.SpanContext().SpanID() {
 					t.Error("send span is not a child of the caller's span")
 				}
-				wantAttr(t, send, semconv.MessagingMessageIDKey, id.String())
+				wantAttr(t, send, semconv.MessagingMessageIDKey, formatMessageID(id))
 				if sc := trace.SpanContextFromContext(got.ctx); sc.TraceID() != parent.SpanContext().TraceID() {
 					t.Errorf("consumer context in trace %s, want %s", sc.TraceID(), parent.SpanContext().TraceID())
 				}
@@ -151,7 +151,7 @@ func TestIntegrationTraceContinuesAcrossBroker(t *testing.T) {
 				}
 				wantAttr(t, proc, semconv.MessagingDestinationNameKey, name)
 				wantAttr(t, proc, semconv.MessagingDestinationSubscriptionNameKey, "sub")
-				wantAttr(t, proc, semconv.MessagingMessageIDKey, id.String())
+				wantAttr(t, proc, semconv.MessagingMessageIDKey, formatMessageID(id))
 				wantAttr(t, proc, RedeliveryCountKey, int64(0))
 				wantAttr(t, proc, settlementKey, "ack")
 				host, port, _ := parseServiceURL(b.url)
@@ -279,8 +279,19 @@ func TestIntegrationPropertiesRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if procs := tel.ended("process " + name); len(procs) != n || c.Unsettled() != 0 {
+			procs := tel.ended("process " + name)
+			if len(procs) != n || c.Unsettled() != 0 {
 				t.Errorf("%d process spans ended, %d unsettled; want %d, 0", len(procs), c.Unsettled(), n)
+			}
+			// Messages of one batch share ledger and entry; their ids
+			// still differ, by batch index.
+			ids := map[string]bool{}
+			for _, s := range procs {
+				v, _ := attr(s, semconv.MessagingMessageIDKey)
+				ids[v.AsString()] = true
+			}
+			if len(ids) != n {
+				t.Errorf("%d distinct message ids on %d process spans", len(ids), len(procs))
 			}
 			if b.srv != nil {
 				stored := b.srv.Messages(name)

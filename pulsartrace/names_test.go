@@ -1,6 +1,10 @@
 package pulsartrace
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+)
 
 func TestDestinationName(t *testing.T) {
 	for in, want := range map[string]string{
@@ -51,4 +55,25 @@ func TestParseServiceURL(t *testing.T) {
 	}
 	// A bad URL yields an option that sets nothing and does not panic.
 	_ = WrapProducer(&fakeProducer{topic: "t"}, WithServiceURL("::bad"))
+}
+
+func TestFormatMessageID(t *testing.T) {
+	for _, tc := range []struct {
+		id   pulsar.MessageID
+		want string
+	}{
+		{pulsar.NewMessageID(12, 34, -1, -1), "12:34:-1"},
+		{pulsar.NewMessageID(12, 34, -1, 2), "12:34:2"},
+		{pulsar.NewMessageID(12, 34, 0, 2), "12:34:2:0"},
+		{pulsar.NewMessageID(9223372036854775807, -9223372036854775808, 2147483647, -2147483648), "9223372036854775807:-9223372036854775808:-2147483648:2147483647"},
+	} {
+		if got := formatMessageID(tc.id); got != tc.want {
+			t.Errorf("formatMessageID(%v) = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+	// Without a batch index the format is the client's own.
+	id := pulsar.NewMessageID(7, 8, -1, 3)
+	if formatMessageID(id) != id.String() {
+		t.Errorf("formatMessageID(%v) = %q, client says %q", id, formatMessageID(id), id.String())
+	}
 }

@@ -118,5 +118,5 @@ func messageIDString(recording bool, id pulsar.MessageID, err error) string {
 	if !recording || err != nil || id == nil {
 		return ""
 	}
-	return id.String()
+	return formatMessageID(id)
 }

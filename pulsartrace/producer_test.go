@@ -60,7 +60,7 @@ func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
 	wantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
 	wantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
 	wantAttr(t, span, semconv.MessagingOperationTypeKey, "send")
-	wantAttr(t, span, semconv.MessagingMessageIDKey, id.String())
+	wantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(id))
 	wantAttr(t, span, semconv.ServerAddressKey, "broker.example")
 	wantAttr(t, span, semconv.ServerPortKey, int64(6650))
 	if want := "00-" + span.SpanContext().TraceID().String() + "-" + span.SpanContext().SpanID().String() + "-01"; sent[0].Properties["traceparent"] != want {
