@@ -204,6 +204,15 @@ func (c *conn) handleProducer(cmd *pb.CommandProducer) {
 		return
 	}
 	p, exists := c.producers[cmd.GetProducerId()]
+	if !exists && name != "" {
+		for other := range t.producers {
+			if other.name == name {
+				c.sendError(reqID, pb.ServerError_ProducerBusy,
+					fmt.Sprintf("pulsartest: producer %q is already connected to %s", name, t.name.full))
+				return
+			}
+		}
+	}
 	if !exists {
 		if name == "" {
 			name = fmt.Sprintf("pulsartest-%d-%d", c.id, s.nextProdNum)

@@ -367,3 +367,76 @@ func TestSeek(t *testing.T) {
 		t.Fatalf("after seek got %q, want m4", m.Payload())
 	}
 }
+
+func TestInitialPosition(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	produceN(t, client, "positions", 3, false)
+	latest, err := client.Subscribe(pulsar.ConsumerOptions{
+		Topic: "positions", SubscriptionName: "latest",
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionLatest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer latest.Close()
+	earliest, err := client.Subscribe(pulsar.ConsumerOptions{
+		Topic: "positions", SubscriptionName: "earliest",
+		SubscriptionInitialPosition: pulsar.SubscriptionPositionEarliest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer earliest.Close()
+	if b, _ := srv.Backlog("positions", "latest"); b != 0 {
+		t.Fatalf("latest subscription backlog %d", b)
+	}
+	if b, _ := srv.Backlog("positions", "earliest"); b != 3 {
+		t.Fatalf("earliest subscription backlog %d", b)
+	}
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "positions", DisableBatching: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	if _, err := prod.Send(ctxT(t, 10*time.Second), &pulsar.ProducerMessage{Payload: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, latest, 1, 10*time.Second)[0]; string(m.Payload()) != "new" {
+		t.Fatalf("latest got %q", m.Payload())
+	}
+	var got []string
+	for _, m := range receive(t, earliest, 4, 10*time.Second) {
+		got = append(got, string(m.Payload()))
+	}
+	if fmt.Sprint(got) != "[m0 m1 m2 new]" {
+		t.Fatalf("earliest got %v", got)
+	}
+}
+
+func TestSharedRoundRobin(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	var consumers []pulsar.Consumer
+	for i := range 3 {
+		c, err := client.Subscribe(pulsar.ConsumerOptions{
+			Topic: "rr", SubscriptionName: "sub", Type: pulsar.Shared, Name: fmt.Sprintf("c%d", i),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		consumers = append(consumers, c)
+	}
+	produceN(t, client, "rr", 30, false)
+	// Every consumer has permits to spare, so round robin gives each
+	// exactly a third.
+	for i, c := range consumers {
+		if got := len(receive(t, c, 10, 10*time.Second)); got != 10 {
+			t.Fatalf("consumer %d got %d", i, got)
+		}
+	}
+	if subs := srv.Subscriptions("rr"); subs[0].Unacked != 30 {
+		t.Fatalf("unacked %d", subs[0].Unacked)
+	}
+}

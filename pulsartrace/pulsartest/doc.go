@@ -41,7 +41,9 @@
 //     "tenant/ns/orders", fully qualified, and partitions ("-partition-N");
 //   - producers with and without batching, any compression, chunking:
 //     messages are stored and forwarded byte for byte, never rewritten;
-//     send receipts echo sequence ids (first and highest of a batch);
+//     send receipts echo sequence ids (first and highest of a batch); a
+//     producer name is refused (ProducerBusy) while another producer of the
+//     topic uses it;
 //   - Exclusive, Shared (round robin), Failover and Key_Shared (by key
 //     hash) subscriptions, initial position earliest or latest; flow
 //     permits counted per message (a batch costs one per message);

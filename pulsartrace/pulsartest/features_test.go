@@ -411,3 +411,22 @@ func TestDelayedDelivery(t *testing.T) {
 	}
 	_ = cons.Ack(second)
 }
+
+func TestDuplicateProducerNameIsRefused(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	p1, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "named", Name: "only-one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "named", Name: "only-one"}); err == nil {
+		p2.Close()
+		t.Fatal("second producer with the same name accepted")
+	}
+	p1.Close()
+	p3, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "named", Name: "only-one"})
+	if err != nil {
+		t.Fatalf("name not released by Close: %v", err)
+	}
+	p3.Close()
+}
