@@ -105,6 +105,10 @@
 // The semantic conventions define no Pulsar attributes; these follow the
 // conventions' habit of a system namespace.
 //
+// messaging.message.id is "ledger:entry:partition", as the client's
+// MessageID.String prints it, followed by ":batchIndex" for a message that
+// travelled in a batch, so that the messages of one batch are told apart.
+//
 // messaging.destination.name is the topic the user named, not the partition
 // the message travelled through: "-partition-N" is removed, and a topic of
 // the default tenant and namespace is given by its short name ("orders"
