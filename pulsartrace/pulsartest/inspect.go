@@ -71,8 +71,9 @@ type SubscriptionInfo struct {
 	// Unacked counts messages delivered to a consumer and not yet
 	// acknowledged.
 	Unacked int
-	// Redelivered counts messages delivered again so far (nacks, ack
-	// timeouts, consumers gone).
+	// Redelivered sums the redelivery counts of the entries not yet
+	// acknowledged: each nack or redelivery request, and each consumer
+	// that went away holding them, adds one.
 	Redelivered int
 }
 

@@ -23,8 +23,8 @@ type subscription struct {
 	consumers []*consumer
 	rr        int // next Shared consumer to try
 
-	// markDelete is the highest entry id below which everything is
-	// acknowledged (-1: none).
+	// markDelete is the highest entry id that, with every entry before it,
+	// is acknowledged (-1: none).
 	markDelete int64
 	// readPos is the next entry never dispatched since the cursor was
 	// last positioned.
