@@ -15,7 +15,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/goleak"
 
 	"github.com/asynctrace/asynctrace"
 )
@@ -170,9 +169,3 @@ func (p *failingPublisher) Publish(string, ...*message.Message) error {
 }
 
 func (p *failingPublisher) Close() error { return nil }
-
-// ignoredGoroutines lists background goroutines of broker clients that
-// outlive their Close; see the comment on each.
-func ignoredGoroutines() []goleak.Option {
-	return nil
-}
