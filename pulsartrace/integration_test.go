@@ -603,3 +603,61 @@ func TestIntegrationPartitionedTopicNamesTheTopic(t *testing.T) {
 		wantAttr(t, s, semconv.MessagingDestinationNameKey, name)
 	}
 }
+
+// Messages handed out by the wrapper work with the client's own consumer,
+// and a redelivery after a nack shows on the span.
+func TestIntegrationWrappedMessagesWorkWithClientConsumer(t *testing.T) {
+	b := newBroker(t)
+	tel := newTelemetry(t)
+	client := b.client(t)
+	name := topic(t)
+	raw := subscribe(t, client, pulsar.ConsumerOptions{Topic: name, NackRedeliveryDelay: 20 * time.Millisecond})
+	c := WrapConsumer(raw, tel.opts...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxTimeout(t, 10*time.Second)
+	first, err := c.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Nack(first) // the client's own consumer, given the wrapped message
+	again, err := c.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.RedeliveryCount() != 1 {
+		t.Fatalf("redelivery count %d, want 1", again.RedeliveryCount())
+	}
+	if err := raw.Ack(again); err != nil {
+		t.Fatalf("the client's Ack of a wrapped message: %v", err)
+	}
+	// Neither settlement went through the wrapper: both spans are open
+	// until the wrapper settles the id (it settles both deliveries).
+	if c.Unsettled() != 2 {
+		t.Fatalf("%d open, want 2", c.Unsettled())
+	}
+	if err := c.AckID(again.ID()); err != nil {
+		t.Fatal(err)
+	}
+	spans := tel.ended("process " + name)
+	if len(spans) != 2 {
+		t.Fatalf("%d process spans ended, want 2", len(spans))
+	}
+	counts := map[int64]bool{}
+	for _, s := range spans {
+		v, _ := attr(s, RedeliveryCountKey)
+		counts[v.AsInt64()] = true
+	}
+	if !counts[0] || !counts[1] {
+		t.Errorf("redelivery counts on the spans: %v, want 0 and 1", counts)
+	}
+	c.Close()
+	if b.srv != nil {
+		waitFor(t, 5*time.Second, "the broker to see the ack", func() bool {
+			n, ok := b.srv.Backlog(name, "sub")
+			return ok && n == 0
+		})
+	}
+}
