@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"cloud.google.com/go/pubsub/v2"
 
@@ -46,6 +47,11 @@ type watcher struct {
 	started  bool
 	closed   bool
 
+	// needWake tells add whether a new result should wake the goroutine:
+	// not while it already waits on a full window, since a new result
+	// would fall outside it anyway and is picked up on the next wake-up.
+	needWake atomic.Bool
+
 	wake    chan struct{} // new results or close; capacity 1
 	abandon chan struct{} // closed to end every outstanding span now
 	done    chan struct{} // closed when the goroutine has ended
@@ -84,12 +90,15 @@ func (w *watcher) add(res *pubsub.PublishResult, send messaging.Send) {
 	w.incoming = append(w.incoming, pendingSend{res: res, send: send})
 	if !w.started {
 		w.started = true
+		w.needWake.Store(true)
 		go w.run()
 	}
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if w.needWake.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -132,12 +141,20 @@ func (w *watcher) run() {
 	var (
 		queue, spare []pendingSend
 		cases        []reflect.SelectCase
+		// resultFired is set when a result woke the goroutine: then the
+		// whole queue is swept, since the client settles a batch at once.
+		// After a wake-up for new results only those are checked.
+		resultFired = true
 	)
 	for {
 		w.mu.Lock()
 		spare, w.incoming = w.incoming, spare[:0]
 		closed := w.closed
 		w.mu.Unlock()
+		from := len(queue)
+		if resultFired {
+			from = 0
+		}
 		queue = append(queue, spare...)
 		clear(spare)
 
@@ -152,19 +169,32 @@ func (w *watcher) run() {
 		default:
 		}
 
-		queue = sweep(queue)
-		switch {
-		case len(queue) == 0 && closed:
+		queue = sweep(queue, from)
+		if len(queue) == 0 && closed {
 			return
+		}
+		// Announce whether new results need a wake-up, then look once more
+		// for results handed over meanwhile: add stores its result before
+		// reading needWake, so none is left unwatched.
+		w.needWake.Store(len(queue) < reflectWindow)
+		w.mu.Lock()
+		pending := len(w.incoming) > 0
+		w.mu.Unlock()
+		if pending {
+			resultFired = false
+			continue
+		}
+		switch {
 		case len(queue) == 0:
 			select {
 			case <-w.wake:
 			case <-w.abandon:
 			}
+			resultFired = false
 		case len(queue) <= staticWindow:
-			w.waitStatic(queue)
+			resultFired = w.waitStatic(queue)
 		default:
-			cases = w.waitReflect(queue, cases)
+			cases, resultFired = w.waitReflect(queue, cases)
 		}
 	}
 }
@@ -181,11 +211,11 @@ func (w *watcher) abandonIncoming() {
 	}
 }
 
-// sweep ends every ready result among the first sweepLimit and returns the
-// others, oldest first.
-func sweep(queue []pendingSend) []pendingSend {
-	kept := queue[:0]
-	for i, p := range queue {
+// sweep ends every ready result from index from on, checking at most
+// sweepLimit, and returns the others, oldest first.
+func sweep(queue []pendingSend, from int) []pendingSend {
+	kept := queue[:from]
+	for i, p := range queue[from:] {
 		if i < sweepLimit {
 			select {
 			case <-p.res.Ready():
@@ -201,8 +231,9 @@ func sweep(queue []pendingSend) []pendingSend {
 }
 
 // waitStatic waits for one of up to staticWindow results, a wake-up or
-// abandon. A nil channel never fires, so unused cases stay silent.
-func (w *watcher) waitStatic(queue []pendingSend) {
+// abandon, and reports whether a result fired. A nil channel never fires,
+// so unused cases stay silent.
+func (w *watcher) waitStatic(queue []pendingSend) bool {
 	var ch [staticWindow]<-chan struct{}
 	for i := range min(len(queue), staticWindow) {
 		ch[i] = queue[i].res.Ready()
@@ -217,13 +248,17 @@ func (w *watcher) waitStatic(queue []pendingSend) {
 	case <-ch[6]:
 	case <-ch[7]:
 	case <-w.wake:
+		return false
 	case <-w.abandon:
+		return false
 	}
+	return true
 }
 
 // waitReflect waits for one of the oldest reflectWindow results, a wake-up
-// or abandon. It reuses cases between calls.
-func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase) []reflect.SelectCase {
+// or abandon, and reports whether a result fired. It reuses cases between
+// calls.
+func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase) ([]reflect.SelectCase, bool) {
 	cases = append(cases[:0],
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.wake)},
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.abandon)},
@@ -231,6 +266,6 @@ func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase) [
 	for i := range min(len(queue), reflectWindow) {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(queue[i].res.Ready())})
 	}
-	reflect.Select(cases)
-	return cases
+	chosen, _, _ := reflect.Select(cases)
+	return cases, chosen >= 2
 }
