@@ -3,6 +3,7 @@ package pulsartrace_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -150,4 +151,53 @@ func ExampleContextFromMessage() {
 	}
 	// Output:
 	// processing "order 1"
+}
+
+// Wrapping a producer is one line; the context of the send span travels in
+// the message's properties, and the caller's map is left as it was.
+func ExampleWrapProducer() {
+	srv, err := pulsartest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL(), Logger: plog.DefaultNopLogger()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	producer, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "orders"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	producer = pulsartrace.WrapProducer(producer,
+		asynctrace.WithTracerProvider(tp),
+		asynctrace.WithPropagators(propagation.TraceContext{}),
+		pulsartrace.WithServiceURL(srv.URL()))
+	defer producer.Close()
+
+	ctx, span := tp.Tracer("shop").Start(context.Background(), "POST /orders")
+	props := map[string]string{"order": "42"}
+	if _, err := producer.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("order 42"), Properties: props}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	span.End()
+
+	stored := srv.Messages("orders")[0].Properties
+	fmt.Println("caller's properties:", props)
+	fmt.Println("stored order:", stored["order"])
+	fmt.Println("stored traceparent continues the request's trace:",
+		strings.Contains(stored["traceparent"], span.SpanContext().TraceID().String()))
+	// Output:
+	// caller's properties: map[order:42]
+	// stored order: 42
+	// stored traceparent continues the request's trace: true
 }
