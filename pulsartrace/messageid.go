@@ -10,7 +10,7 @@ import (
 // ledger:entry:partition, plus :batchIndex for a message that travelled in
 // a batch. The client's own MessageID.String leaves the batch index out,
 // which would give every message of a batch the same id; with it the
-// format is the one the Java client and the broker's tools print.
+// format is the one the Java client prints.
 func formatMessageID(id pulsar.MessageID) string {
 	var buf [4*20 + 3]byte
 	b := strconv.AppendInt(buf[:0], id.LedgerID(), 10)
