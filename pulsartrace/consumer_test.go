@@ -704,3 +704,31 @@ func TestFailedCumulativeAckEndsOnlyItsMessage(t *testing.T) {
 		t.Errorf("%d open, want the 2 earlier messages", c.Unsettled())
 	}
 }
+
+func TestReceiveContextFollowsCancellation(t *testing.T) {
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, newTelemetry(t).opts...)
+	defer c.Close()
+	fc.push(message(1, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	pctx, m, err := c.ReceiveContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if pctx.Err() == nil {
+		t.Error("ReceiveContext's context is not done when ctx is")
+	}
+	_ = c.Ack(m)
+
+	// A failed receive returns ctx itself and no message.
+	short, cancelShort := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancelShort()
+	got, m2, err := c.ReceiveContext(short)
+	if err == nil || m2 != nil || got != short {
+		t.Errorf("ReceiveContext on an empty consumer = %v, %v, %v", got, m2, err)
+	}
+	if m3, err := c.Receive(short); err == nil || m3 != nil {
+		t.Errorf("Receive on an empty consumer = %v, %v; want a nil interface and an error", m3, err)
+	}
+}
