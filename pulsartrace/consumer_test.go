@@ -338,6 +338,13 @@ func TestChanDeliversTracedMessages(t *testing.T) {
 		if trace.SpanContextFromContext(ContextFromMessage(m)).TraceID() != send.SpanContext().TraceID() {
 			t.Errorf("ContextFromMessage(%T) is not in the producer's trace", m)
 		}
+		if _, ok := UnwrapMessage(m).(*fakeMessage); !ok {
+			t.Errorf("UnwrapMessage(%T) = %T, want the client's message", m, UnwrapMessage(m))
+		}
+	}
+	var nilCM *pulsar.ConsumerMessage
+	if ContextFromMessage(nilCM) != context.Background() || UnwrapMessage(nilCM) != pulsar.Message(nilCM) || ContextFromMessage(nil) != context.Background() {
+		t.Error("nil messages are not handled")
 	}
 	if err := cm.Ack(cm.Message); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,10 @@ func UnwrapMessage(msg pulsar.Message) pulsar.Message {
 		return m.Message
 	case pulsar.ConsumerMessage:
 		return UnwrapMessage(m.Message)
+	case *pulsar.ConsumerMessage:
+		if m != nil {
+			return UnwrapMessage(m.Message)
+		}
 	}
 	return msg
 }
