@@ -125,6 +125,9 @@ func pubsubSubscriptionName(t topology) string {
 // ensurePubSub creates the notifications topic, and with subscription its
 // subscription, unless they exist. Several services may race to do it.
 func ensurePubSub(ctx context.Context, c *pubsub.Client, t topology, subscription bool) error {
+	// The client keeps retrying an emulator that is not there.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
 	_, err := c.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: pubsubTopicName(t)})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
 		return fmt.Errorf("creating Pub/Sub topic %s: %w", pubsubTopicName(t), err)

@@ -8,14 +8,19 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+// maxTraces bounds how many traces the collector holds: traces nobody takes
+// (a request the gateway refused, say) are forgotten oldest first.
+const maxTraces = 1000
+
 // collector is a span processor that keeps ended spans per trace in memory,
 // so that the single-process pipeline can print a trace once every span of
-// it has ended. Taking a trace forgets it, which keeps --serve bounded.
+// it has ended. Taking a trace forgets it.
 type collector struct {
 	mu      sync.Mutex
 	open    map[trace.TraceID]int
 	ended   map[trace.TraceID][]sdktrace.ReadOnlySpan
-	changed chan struct{} // closed and replaced on every change
+	order   []trace.TraceID // first seen first
+	changed chan struct{}   // closed and replaced on every change
 }
 
 var _ sdktrace.SpanProcessor = (*collector)(nil)
@@ -29,9 +34,18 @@ func newCollector() *collector {
 }
 
 func (c *collector) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
+	id := s.SpanContext().TraceID()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.open[s.SpanContext().TraceID()]++
+	if _, known := c.open[id]; !known {
+		c.order = append(c.order, id)
+		for len(c.order) > maxTraces {
+			delete(c.open, c.order[0])
+			delete(c.ended, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.open[id]++
 	c.notifyLocked()
 }
 
@@ -39,8 +53,12 @@ func (c *collector) OnEnd(s sdktrace.ReadOnlySpan) {
 	id := s.SpanContext().TraceID()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.open[id] > 0 {
-		c.open[id]--
+	open, known := c.open[id]
+	if !known {
+		return // forgotten or taken already
+	}
+	if open > 0 {
+		c.open[id] = open - 1
 	}
 	c.ended[id] = append(c.ended[id], s)
 	c.notifyLocked()
@@ -80,6 +98,12 @@ func (c *collector) Take(ctx context.Context, id trace.TraceID) (spans []sdktrac
 			spans = c.ended[id]
 			delete(c.ended, id)
 			delete(c.open, id)
+			for i, o := range c.order {
+				if o == id {
+					c.order = append(c.order[:i], c.order[i+1:]...)
+					break
+				}
+			}
 			c.mu.Unlock()
 			return spans, open == 0
 		}

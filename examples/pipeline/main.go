@@ -92,7 +92,9 @@ func processOne(ctx context.Context, cfg config, out io.Writer) (res result, err
 	traceID, _ := trace.TraceIDFromHex(res.submitted.TraceID)
 	if err != nil {
 		// Show whatever arrived, so that the missing hop is easy to see.
-		spans, _ := p.collector.Take(context.Background(), traceID)
+		now, cancel := context.WithCancel(context.Background())
+		cancel() // take what ended so far, without waiting
+		spans, _ := p.collector.Take(now, traceID)
 		res.spans = tracetree.FromSDK(spans)
 		printTrace(out, res.spans)
 		return res, fmt.Errorf("job %s did not complete within %s (%w); the spans above are what was recorded", res.submitted.JobID, cfg.timeout, err)

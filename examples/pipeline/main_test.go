@@ -16,6 +16,9 @@ func TestMain(m *testing.M) {
 		// The Pub/Sub client's stream keepalive loop notices that Receive
 		// returned only when its next ping timer fires.
 		goleak.IgnoreTopFunction("cloud.google.com/go/pubsub/v2.(*messageIterator).streamKeepAliveHandler"),
+		// The Redis Streams subscriber's reader is not waited for by Close:
+		// it sees the closed client, sleeps 500 ms and then returns.
+		goleak.IgnoreAnyFunction("github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream.(*Subscriber).read"),
 	}
 	// pulsar-client-go leaves each producer's send-timeout watcher running
 	// for up to the producer's SendTimeout after Close.

@@ -99,3 +99,20 @@ func TestPipelineRespectsUnsampledEntry(t *testing.T) {
 		t.Errorf("%d spans recorded for an unsampled request, want none", n)
 	}
 }
+
+// TestPipelineOverRedisStreams runs the Watermill hop over Redis Streams,
+// as the services do when they run as separate processes.
+func TestPipelineOverRedisStreams(t *testing.T) {
+	addr := requireRedis(t)
+	stream := "job-events-test-" + newJobID()
+	cfg := testConfig(t, "--redis", addr, "--watermill-topic", stream)
+	t.Cleanup(func() { deleteStream(t, addr, stream) })
+	var out bytes.Buffer
+	res, err := processOne(context.Background(), cfg, &out)
+	if err != nil {
+		t.Fatalf("pipeline: %v\n%s", err, out.String())
+	}
+	if err := tracetree.Check(res.spans, expectedTrace(cfg.topo, "redis")); err != nil {
+		t.Fatal(err)
+	}
+}
