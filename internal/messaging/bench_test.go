@@ -54,6 +54,13 @@ var (
 func newProps() map[string]string { return map[string]string{"order-id": "42"} }
 
 func BenchmarkSend(b *testing.B) {
+	// The application's own work, with no tracing: building the properties.
+	b.Run("untraced", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = newProps()
+		}
+	})
 	for _, m := range benchModes(b) {
 		b.Run(m.name+"/asynctrace", func(b *testing.B) {
 			in := messaging.New(messaging.Spec{Scope: "bench", System: "pulsar"},

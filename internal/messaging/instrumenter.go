@@ -27,7 +27,7 @@ type Spec struct {
 type Instrumenter struct {
 	cfg       Config
 	system    string
-	tracer    trace.Tracer
+	tracers   *tracerSource
 	injector  carrier.Injector
 	extractor carrier.Extractor
 	metrics   instruments
@@ -40,27 +40,21 @@ type Instrumenter struct {
 	cached       atomic.Int32
 }
 
-// New returns an Instrumenter for the adapter described by spec. Providers
-// and propagator not set by opts are the otel globals, which delegate to
-// whatever is installed later, so an adapter may be created before the
-// service's provider is.
+// New returns an Instrumenter for the adapter described by spec. The tracer
+// provider and propagator not set by opts are the otel globals as they are
+// when each message is sent or processed; the meter provider not set is the
+// global one, which delegates to whatever is installed later. So an adapter
+// may be created before the service's provider is.
 func New(spec Spec, opts ...Option) *Instrumenter {
 	cfg := NewConfig(opts...)
 	in := &Instrumenter{cfg: cfg, system: spec.System}
 	if cfg.System != "" {
 		in.system = cfg.System
 	}
-	tp := cfg.TracerProvider
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
-	in.tracer = tp.Tracer(spec.Scope, trace.WithInstrumentationVersion(Version))
-	prop := cfg.Propagator
-	if prop == nil {
-		prop = otel.GetTextMapPropagator()
-	}
-	in.injector = carrier.Injector{Propagator: prop, Limits: spec.Limits}
-	in.extractor = carrier.Extractor{Propagator: prop, FallbackPrefixes: cfg.FallbackPrefixes}
+	in.tracers = newTracerSource(cfg.TracerProvider, spec.Scope)
+	// A nil propagator makes the carrier use the global one of the moment.
+	in.injector = carrier.Injector{Propagator: cfg.Propagator, Limits: spec.Limits}
+	in.extractor = carrier.Extractor{Propagator: cfg.Propagator, FallbackPrefixes: cfg.FallbackPrefixes}
 	in.common = commonAttributes(in.system, cfg.ServerAddress, cfg.ServerPort)
 	mp := cfg.MeterProvider
 	if mp == nil {
@@ -74,7 +68,7 @@ func New(spec Spec, opts ...Option) *Instrumenter {
 func (in *Instrumenter) System() string { return in.system }
 
 // Tracer is the tracer spans are started with, for adapter-specific spans.
-func (in *Instrumenter) Tracer() trace.Tracer { return in.tracer }
+func (in *Instrumenter) Tracer() trace.Tracer { return in.tracers.get().tracer }
 
 // Inject returns props with the context of ctx injected (a copy; props is
 // never written), within the adapter's limits. Adapters use it for messages

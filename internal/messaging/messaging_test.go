@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
@@ -18,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
@@ -379,4 +381,46 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]uint64{"send": 4, "receive": 1, "settle": 1}, byType)
+}
+
+func TestGlobalProviderIsResolvedPerMessage(t *testing.T) {
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+
+	// Created before the service installs its provider, as adapters often are.
+	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"})
+	d := in.Destination("orders", "", "")
+
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(w3c)
+
+	_, send, props := in.StartSend(context.Background(), d, nil, 0)
+	send.End("", nil)
+	require.Len(t, rec.Ended(), 1)
+	assert.Equal(t, rec.Ended()[0].SpanContext().TraceID().String(), props["traceparent"][3:35])
+
+	otel.SetTracerProvider(tracenoop.NewTracerProvider())
+	_, send, _ = in.StartSend(context.Background(), d, nil, 0)
+	send.End("", nil)
+	assert.Len(t, rec.Ended(), 1, "no span once the no-op provider is installed")
+}
+
+func TestNoopProviderStillPropagates(t *testing.T) {
+	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"},
+		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithPropagators(w3c))
+	upstream := map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "baggage": "tenant=acme"}
+
+	ctx, proc := in.StartProcess(context.Background(), in.Destination("in", "sub", ""), upstream, "id", 0)
+	assert.False(t, proc.Span().IsRecording())
+	proc.End(messaging.SettleAck, nil)
+
+	_, send, out := in.StartSend(ctx, in.Destination("out", "", ""), map[string]string{"k": "v"}, 0)
+	assert.False(t, send.Span().IsRecording())
+	send.End("", nil)
+	assert.Equal(t, upstream["traceparent"], out["traceparent"], "the context passes through a service with tracing off")
+	assert.Equal(t, "tenant=acme", out["baggage"])
+	assert.Equal(t, "v", out["k"])
 }

@@ -31,6 +31,12 @@ type Process struct {
 // hand it to the user's handler.
 func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props map[string]string, messageID string, bodySize int) (context.Context, Process) {
 	start := time.Now()
+	tr := in.tracers.get()
+	if tr.off {
+		ctx = in.extractor.Extract(ctx, props)
+		in.metrics.recordConsumed(ctx, d)
+		return ctx, Process{in: in, d: d, ctx: ctx, span: noopSpan, start: start}
+	}
 	ambient := trace.SpanContextFromContext(ctx)
 	extracted := in.extractor.Extract(ctx, props)
 	remote := trace.SpanContextFromContext(extracted)
@@ -38,14 +44,14 @@ func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props 
 	var span trace.Span
 	switch {
 	case !remote.IsValid() || remote.Equal(ambient):
-		ctx, span = in.tracer.Start(extracted, d.processName, d.processStart...)
+		ctx, span = tr.tracer.Start(extracted, d.processName, d.processStart...)
 	case in.cfg.LinkToProducer:
-		ctx, span = in.startLinked(extracted, d, ambient, remote)
+		ctx, span = startLinked(tr.tracer, extracted, d, ambient, remote)
 	case ambient.IsValid():
 		opts := append(d.processStart[:len(d.processStart):len(d.processStart)], trace.WithLinks(trace.Link{SpanContext: ambient}))
-		ctx, span = in.tracer.Start(extracted, d.processName, opts...)
+		ctx, span = tr.tracer.Start(extracted, d.processName, opts...)
 	default:
-		ctx, span = in.tracer.Start(extracted, d.processName, d.processStart...)
+		ctx, span = tr.tracer.Start(extracted, d.processName, d.processStart...)
 	}
 	if span.IsRecording() {
 		if messageID != "" {
@@ -61,12 +67,12 @@ func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props 
 
 // startLinked starts the process span in the consumer's own trace, keeping
 // the baggage the producer sent, with a link to the producer's span.
-func (in *Instrumenter) startLinked(extracted context.Context, d *Destination, ambient, remote trace.SpanContext) (context.Context, trace.Span) {
+func startLinked(tracer trace.Tracer, extracted context.Context, d *Destination, ambient, remote trace.SpanContext) (context.Context, trace.Span) {
 	opts := append(d.processStart[:len(d.processStart):len(d.processStart)], trace.WithLinks(trace.Link{SpanContext: remote}))
 	if ambient.IsValid() {
-		return in.tracer.Start(trace.ContextWithSpanContext(extracted, ambient), d.processName, opts...)
+		return tracer.Start(trace.ContextWithSpanContext(extracted, ambient), d.processName, opts...)
 	}
-	return in.tracer.Start(extracted, d.processName, append(opts, trace.WithNewRoot())...)
+	return tracer.Start(extracted, d.processName, append(opts, trace.WithNewRoot())...)
 }
 
 // Context is the context that carries the process span.
@@ -77,8 +83,14 @@ func (p Process) Context() context.Context {
 	return p.ctx
 }
 
-// Span is the process span (a no-op span for the zero Process).
-func (p Process) Span() trace.Span { return trace.SpanFromContext(p.Context()) }
+// Span is the process span (a no-op span for the zero Process or with
+// tracing off).
+func (p Process) Span() trace.Span {
+	if p.span == nil {
+		return noopSpan
+	}
+	return p.span
+}
 
 // End records how the message was settled and the handler's error, if any,
 // ends the span and records the process metrics. Call it exactly once.

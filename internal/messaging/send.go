@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Send is one message being sent. The zero Send is inert: End on it does
@@ -27,21 +28,28 @@ type Send struct {
 // (recorded only with the body-size option).
 func (in *Instrumenter) StartSend(ctx context.Context, d *Destination, props map[string]string, bodySize int) (context.Context, Send, map[string]string) {
 	start := time.Now()
-	ctx, span := in.tracer.Start(ctx, d.sendName, d.sendStart...)
+	tr := in.tracers.get()
+	if tr.off {
+		return ctx, Send{in: in, d: d, ctx: ctx, span: noopSpan, start: start}, in.injector.Inject(ctx, props)
+	}
+	ctx, span := tr.tracer.Start(ctx, d.sendName, d.sendStart...)
 	if in.cfg.RecordBodySize && span.IsRecording() {
 		span.SetAttributes(bodySizeAttribute(bodySize))
 	}
 	return ctx, Send{in: in, d: d, ctx: ctx, span: span, start: start}, in.injector.Inject(ctx, props)
 }
 
-// Span is the send span (a no-op span for the zero Send), for attributes
-// only one adapter knows about. Check IsRecording before building them.
+// Span is the send span (a no-op span for the zero Send or with tracing
+// off), for attributes only one adapter knows about. Check IsRecording
+// before building them.
 func (s Send) Span() trace.Span {
 	if s.span == nil {
-		return trace.SpanFromContext(context.Background())
+		return noopSpan
 	}
 	return s.span
 }
+
+var noopSpan trace.Span = noop.Span{}
 
 // End ends the send span with the broker-assigned message id (if known) or
 // the error of the send, and records the send metrics. Call it exactly once.
