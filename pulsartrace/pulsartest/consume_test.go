@@ -440,3 +440,60 @@ func TestSharedRoundRobin(t *testing.T) {
 		t.Fatalf("unacked %d", subs[0].Unacked)
 	}
 }
+
+// A batch redelivered after some of its messages were acknowledged
+// carries the ack set, so the client hands out only the rest.
+func TestPartlyAckedBatchRedelivery(t *testing.T) {
+	srv := newServer(t)
+	client := newClient(t, srv)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{
+		Topic: "partial", SubscriptionName: "sub", Type: pulsar.Shared,
+		EnableBatchIndexAcknowledgment: true, AckWithResponse: true,
+		NackRedeliveryDelay: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	// The fifth message fills the batch, so all five travel as one entry.
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{
+		Topic: "partial", BatchingMaxMessages: 5, BatchingMaxPublishDelay: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx := ctxT(t, 10*time.Second)
+	for i := range 5 {
+		prod.SendAsync(ctx, &pulsar.ProducerMessage{Payload: []byte("m" + strconv.Itoa(i))}, nil)
+	}
+	if err := prod.FlushWithCtx(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stored := srv.Messages("partial"); len(stored) != 5 || stored[4].BatchSize != 5 {
+		t.Fatalf("expected one batch of 5, stored %+v", stored)
+	}
+	msgs := receive(t, cons, 5, 10*time.Second)
+	for _, m := range msgs[:3] {
+		if err := cons.Ack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := srv.Backlog("partial", "sub"); b != 2 {
+		t.Fatalf("backlog %d after acking 3 of 5", b)
+	}
+	cons.Nack(msgs[3])
+	var got []string
+	for _, m := range receive(t, cons, 2, 10*time.Second) {
+		got = append(got, fmt.Sprintf("%s/%d", m.Payload(), m.RedeliveryCount()))
+		if err := cons.Ack(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(got) != "[m3/1 m4/1]" {
+		t.Fatalf("redelivered %v, want [m3/1 m4/1]", got)
+	}
+	if b, _ := srv.Backlog("partial", "sub"); b != 0 {
+		t.Fatalf("backlog %d", b)
+	}
+}

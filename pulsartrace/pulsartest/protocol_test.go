@@ -1,6 +1,7 @@
 package pulsartest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -355,5 +356,73 @@ func TestOversizedBatchCountIsRefused(t *testing.T) {
 	r.expectClosed()
 	if n := len(s.Messages("huge")); n != 0 {
 		t.Fatalf("stored %d", n)
+	}
+}
+
+// The broker forwards what the producer sent byte for byte and echoes the
+// sequence ids of a batch in the receipt.
+func TestMessagesAreForwardedVerbatim(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	if got := r.subscribe(1, 1, "verbatim", "sub", pb.CommandSubscribe_Exclusive); got.GetType() != pb.BaseCommand_SUCCESS {
+		t.Fatalf("subscribe: %v", got)
+	}
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_FLOW.Enum(), Flow: &pb.CommandFlow{
+		ConsumerId: proto.Uint64(1), MessagePermits: proto.Uint32(100),
+	}})
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER.Enum(), Producer: &pb.CommandProducer{
+		Topic: proto.String("verbatim"), ProducerId: proto.Uint64(7), RequestId: proto.Uint64(2),
+	}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_PRODUCER_SUCCESS || got.GetProducerSuccess().GetLastSequenceId() != -1 {
+		t.Fatalf("producer reply %v", got)
+	}
+	md, _ := proto.Marshal(&pb.MessageMetadata{
+		ProducerName: proto.String("raw"), SequenceId: proto.Uint64(10), PublishTime: proto.Uint64(1),
+		NumMessagesInBatch: proto.Int32(3), Compression: pb.CompressionType_ZSTD.Enum(),
+		UncompressedSize: proto.Uint32(1000),
+	})
+	body := binary.BigEndian.AppendUint32(nil, uint32(len(md)))
+	body = append(body, md...)
+	body = append(body, "opaque bytes the broker must not touch"...)
+	block := binary.BigEndian.AppendUint16(nil, magicCRC32C)
+	block = binary.BigEndian.AppendUint32(block, crc32.Checksum(body, crcTable))
+	block = append(block, body...)
+	b, _ := appendFrame(nil, &pb.BaseCommand{Type: pb.BaseCommand_SEND.Enum(), Send: &pb.CommandSend{
+		ProducerId: proto.Uint64(7), SequenceId: proto.Uint64(10), NumMessages: proto.Int32(3),
+		HighestSequenceId: proto.Uint64(12),
+	}}, block)
+	if _, err := r.nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	var receipt *pb.CommandSendReceipt
+	var delivered []byte
+	for receipt == nil || delivered == nil {
+		f, _, err := readFrame(r.nc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f.cmd.GetType() {
+		case pb.BaseCommand_SEND_RECEIPT:
+			receipt = f.cmd.GetSendReceipt()
+		case pb.BaseCommand_MESSAGE:
+			delivered = f.headersAndPayload
+			if f.cmd.GetMessage().GetRedeliveryCount() != 0 || f.cmd.GetMessage().GetConsumerId() != 1 {
+				t.Fatalf("message %v", f.cmd.GetMessage())
+			}
+		default:
+			t.Fatalf("unexpected %v", f.cmd.GetType())
+		}
+	}
+	if receipt.GetSequenceId() != 10 || receipt.GetHighestSequenceId() != 12 || receipt.GetProducerId() != 7 {
+		t.Fatalf("receipt %v", receipt)
+	}
+	if !bytes.Equal(delivered, block) {
+		t.Fatalf("delivered block differs from the one sent")
+	}
+	// The undecodable payload is still inspectable, with the error said.
+	msgs := s.Messages("verbatim")
+	if len(msgs) != 1 || msgs[0].Err == nil || msgs[0].Compression != "ZSTD" {
+		t.Fatalf("inspection %+v", msgs)
 	}
 }
