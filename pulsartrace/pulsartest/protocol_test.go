@@ -426,3 +426,69 @@ func TestMessagesAreForwardedVerbatim(t *testing.T) {
 		t.Fatalf("inspection %+v", msgs)
 	}
 }
+
+// messageBlock builds a SEND payload block with a valid checksum.
+func messageBlock(md *pb.MessageMetadata, payload []byte) []byte {
+	mdb, _ := proto.Marshal(md)
+	body := binary.BigEndian.AppendUint32(nil, uint32(len(mdb)))
+	body = append(body, mdb...)
+	body = append(body, payload...)
+	block := binary.BigEndian.AppendUint16(nil, magicCRC32C)
+	block = binary.BigEndian.AppendUint32(block, crc32.Checksum(body, crcTable))
+	return append(block, body...)
+}
+
+// A batch costs one permit per message in it; an entry is still sent while
+// any permit is left, as brokers do.
+func TestFlowPermitsCountBatchMessages(t *testing.T) {
+	s := NewServer(t)
+	r := dialRaw(t, s)
+	r.connect()
+	if got := r.subscribe(1, 1, "permits", "sub", pb.CommandSubscribe_Exclusive); got.GetType() != pb.BaseCommand_SUCCESS {
+		t.Fatalf("subscribe: %v", got)
+	}
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER.Enum(), Producer: &pb.CommandProducer{
+		Topic: proto.String("permits"), ProducerId: proto.Uint64(1), RequestId: proto.Uint64(2),
+	}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_PRODUCER_SUCCESS {
+		t.Fatalf("producer reply %v", got)
+	}
+	for i := range 3 {
+		b, _ := appendFrame(nil, &pb.BaseCommand{Type: pb.BaseCommand_SEND.Enum(), Send: &pb.CommandSend{
+			ProducerId: proto.Uint64(1), SequenceId: proto.Uint64(uint64(2 * i)), NumMessages: proto.Int32(2),
+		}}, messageBlock(&pb.MessageMetadata{
+			ProducerName: proto.String("p"), SequenceId: proto.Uint64(uint64(2 * i)), PublishTime: proto.Uint64(1),
+			NumMessagesInBatch: proto.Int32(2),
+		}, nil))
+		if _, err := r.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.read(); got.GetType() != pb.BaseCommand_SEND_RECEIPT {
+			t.Fatalf("send reply %v", got)
+		}
+	}
+	flow := func(n uint32) {
+		r.write(&pb.BaseCommand{Type: pb.BaseCommand_FLOW.Enum(), Flow: &pb.CommandFlow{
+			ConsumerId: proto.Uint64(1), MessagePermits: proto.Uint32(n),
+		}})
+	}
+	// 3 permits: the first batch leaves 1, the second takes it (to -1).
+	flow(3)
+	for want := uint64(0); want < 2; want++ {
+		got := r.read()
+		if got.GetType() != pb.BaseCommand_MESSAGE || got.GetMessage().GetMessageId().GetEntryId() != want {
+			t.Fatalf("delivery %d: %v", want, got)
+		}
+	}
+	// 1 more permit only brings the balance to 0: nothing is sent. PING
+	// is answered in order, so a PONG proves no MESSAGE came first.
+	flow(1)
+	r.write(&pb.BaseCommand{Type: pb.BaseCommand_PING.Enum(), Ping: &pb.CommandPing{}})
+	if got := r.read(); got.GetType() != pb.BaseCommand_PONG {
+		t.Fatalf("got %v before PONG", got)
+	}
+	flow(1)
+	if got := r.read(); got.GetType() != pb.BaseCommand_MESSAGE || got.GetMessage().GetMessageId().GetEntryId() != 2 {
+		t.Fatalf("third delivery %v", got)
+	}
+}
