@@ -35,7 +35,7 @@ declare -A role_pid=()
 own_jaeger=0
 ok=0
 
-log() { printf 'e2e: %s\n' "$*" >&2; }
+log() { printf 'e2e: [%3d s] %s\n' "$((SECONDS - started))" "$*" >&2; }
 die() {
 	log "FAIL: $*"
 	exit 1
@@ -93,6 +93,7 @@ cleanup() {
 	fi
 	if ((own_jaeger)); then
 		bash scripts/jaeger.sh stop || true
+		log "Jaeger stopped"
 	fi
 	rm -rf "$work"
 	if ((ok)); then
@@ -219,7 +220,7 @@ log "notifier: $done_line"
 for role in "${stop_order[@]}"; do
 	stop_role "$role"
 done
-log "services stopped after $((SECONDS - started)) s; checking Jaeger"
+log "services stopped; checking Jaeger"
 
 # 7. The check, with a readable diff on failure.
 (cd examples/pipeline && timeout 120 "$work/e2echeck" -test.run '^TestE2E' -test.v -test.count=1 \
