@@ -12,17 +12,30 @@
 //	    (watermilltrace     (pubsubtrace)               (pubsubtrace handler:
 //	     middleware)                                      completes the job)
 //
-// Each box is a service with its own service.name, as it would be deployed:
-// gateway, job-worker, event-router and notifier. The trace that results:
+// gateway, job-worker, event-router and notifier are four services, each
+// with its own service.name, as they would be deployed. The trace that results,
+// as the command prints it:
 //
-//	POST /v1/process                 gateway       server
-//	`- send jobs                     gateway       producer
-//	   `- process jobs               job-worker    consumer
-//	      `- send job-events         job-worker    producer
-//	         `- process job-events   event-router  consumer
-//	            `- send notifications  event-router  producer
-//	               `- process notifications-sender  notifier  consumer
-//	                  `- complete job  notifier    internal
+//	SPAN                                            SERVICE       KIND
+//	POST /v1/process                                gateway       server
+//	`- send jobs                                    gateway       producer
+//	   `- process jobs                              job-worker    consumer
+//	      `- send job-events                        job-worker    producer
+//	         `- process job-events                  event-router  consumer
+//	            `- send notifications               event-router  producer
+//	               `- process notifications-sender  notifier      consumer
+//	                  `- complete job               notifier      internal
+//
+// Besides the names and kinds, the tests check these attributes
+// (expect.go): on the server span http.request.method, http.route and
+// http.response.status_code; on every send and process span
+// messaging.system (pulsar; watermill for a GoChannel or redis for Redis
+// Streams; gcp_pubsub), messaging.operation.type and the destination
+// (messaging.destination.name, or messaging.destination.subscription.name
+// for the Pub/Sub process span); the broker's message id where the broker
+// assigns one; server.address on the Pulsar send span;
+// watermill.handler.name on the router's process span; and
+// app.job.id on "complete job".
 //
 // # Run it
 //
