@@ -339,7 +339,7 @@ func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 }
 
 func (c *Consumer) settleCumulative(id pulsar.MessageID, topic string, start time.Time, err error) {
-	if err != nil {
+	if err != nil || id == nil {
 		// Nothing was acknowledged: only the message named ends, with
 		// the error; earlier ones stay open for their own settlement.
 		c.settle(id, topic, messaging.SettleAck, start, err, nil)
@@ -415,7 +415,11 @@ func (c *Consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlem
 	if handlerErr != nil {
 		spanErr = handlerErr
 	}
-	ctx, d := c.endDeliveries(keyOf(id), s, spanErr)
+	var ctx context.Context
+	var d *messaging.Destination
+	if id != nil {
+		ctx, d = c.endDeliveries(keyOf(id), s, spanErr)
+	}
 	if d == nil {
 		ctx, d = context.Background(), c.destinationOf(topic)
 	}

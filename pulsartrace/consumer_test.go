@@ -739,3 +739,25 @@ func TestReceiveContextFollowsCancellation(t *testing.T) {
 		t.Errorf("Receive on an empty consumer = %v, %v; want a nil interface and an error", m3, err)
 	}
 }
+
+// A message without an id (not one the client makes, but a Message is an
+// interface) is processed and settled without a panic, and ends on Close.
+func TestMessageWithoutID(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	m := message(1, nil)
+	m.id = nil
+	fc.push(m)
+	got, err := c.Receive(contextWithTimeout(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.NackID(nil)
+	_ = c.AckCumulative(got)
+	c.ReconsumeLater(got, 0)
+	c.Close()
+	span := tel.one(t, "process orders")
+	wantAttr(t, span, settlementKey, "abandoned")
+	noAttr(t, span, semconv.MessagingMessageIDKey)
+}
