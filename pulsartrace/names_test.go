@@ -40,6 +40,8 @@ func TestParseServiceURL(t *testing.T) {
 		{"pulsar+ssl://broker.example.com", "broker.example.com", 6651, true},
 		{"pulsar://a:6651,b:6652", "a", 6651, true},
 		{"pulsar://[::1]:6650", "::1", 6650, true},
+		{"pulsar://[::1]", "::1", 6650, true},
+		{"PULSAR+SSL://Broker:7000/", "Broker", 7000, true},
 		{"http://admin:8080", "admin", 8080, true},
 		{" pulsar://127.0.0.1:40000 ", "127.0.0.1", 40000, true},
 		{"pulsar://host:notaport", "", 0, false},
