@@ -235,7 +235,7 @@ func (c *conn) handleProducer(cmd *pb.CommandProducer) {
 	// Without a schema version the client would ask for one before every
 	// send.
 	if cmd.Schema != nil {
-		resp.SchemaVersion = t.registerSchema(cmd.Schema)
+		resp.SchemaVersion = t.schemas.register(cmd.Schema)
 	}
 	c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: resp}, nil)
 }
@@ -602,14 +602,10 @@ func (c *conn) handleGetSchema(cmd *pb.CommandGetSchema) {
 	c.s.mu.Lock()
 	var sc *pb.Schema
 	var version []byte
-	if t := c.s.topicLocked(tn, false); t != nil {
-		sc, version = t.schemaFor(cmd.GetSchemaVersion())
-	} else if n, ok := c.s.partitioned[tn.full]; ok && n > 0 {
-		// Partitions share the schema of their topic.
-		ptn, _ := parseTopic(tn.full + partitionSuffix + "0")
-		if t := c.s.topicLocked(ptn, false); t != nil {
-			sc, version = t.schemaFor(cmd.GetSchemaVersion())
-		}
+	// Partitions share their topic's schemas, so any form of the name
+	// finds them.
+	if l := c.s.schemas[tn.base]; l != nil {
+		sc, version = l.schemaFor(cmd.GetSchemaVersion())
 	}
 	c.s.mu.Unlock()
 	if sc == nil {
@@ -627,7 +623,7 @@ func (c *conn) handleGetOrCreateSchema(cmd *pb.CommandGetOrCreateSchema) {
 	t, code, err := c.s.resolveTopicLocked(cmd.GetTopic())
 	var version []byte
 	if err == nil && cmd.Schema != nil {
-		version = t.registerSchema(cmd.Schema)
+		version = t.schemas.register(cmd.Schema)
 	}
 	c.s.mu.Unlock()
 	resp := &pb.CommandGetOrCreateSchemaResponse{RequestId: proto.Uint64(cmd.GetRequestId())}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+
+	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
 )
 
 // NewClient fails here but leaves its connection pool goroutine behind
@@ -429,4 +431,42 @@ func TestDuplicateProducerNameIsRefused(t *testing.T) {
 		t.Fatalf("name not released by Close: %v", err)
 	}
 	p3.Close()
+}
+
+func TestSchemaOnPartitionedTopic(t *testing.T) {
+	srv := newServer(t, pulsartest.WithPartitionedTopic("typed", 3))
+	client := newClient(t, srv)
+	schema := pulsar.NewJSONSchema(orderSchema, nil)
+	cons, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "typed", SubscriptionName: "sub", Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	prod, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "typed", Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx := ctxT(t, 10*time.Second)
+	for i := range 9 {
+		prod.SendAsync(ctx, &pulsar.ProducerMessage{Key: strconv.Itoa(i), Value: order{ID: i}}, nil)
+	}
+	if err := prod.FlushWithCtx(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, m := range receive(t, cons, 9, 10*time.Second) {
+		var o order
+		if err := m.GetSchemaValue(&o); err != nil {
+			t.Fatal(err)
+		}
+		seen[o.ID] = true
+	}
+	versions := map[string]bool{}
+	for _, m := range srv.Messages("typed") {
+		versions[string(m.SchemaVersion)] = true
+	}
+	if len(seen) != 9 || len(versions) != 1 {
+		t.Fatalf("decoded %v, schema versions %d", seen, len(versions))
+	}
 }

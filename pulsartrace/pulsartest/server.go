@@ -26,8 +26,9 @@ type Server struct {
 	// consistent; the broker is built for tests, not for throughput.
 	mu          sync.Mutex
 	conns       map[*conn]struct{}
-	topics      map[string]*topic // by full name, partitions included
-	partitioned map[string]int    // partitioned base topic name → partitions
+	topics      map[string]*topic     // by full name, partitions included
+	partitioned map[string]int        // partitioned base topic name → partitions
+	schemas     map[string]*schemaLog // by topic name without partition suffix
 	nextLedger  uint64
 	nextConnID  uint64
 	nextProdNum uint64
@@ -47,6 +48,7 @@ func Start(opts ...Option) (*Server, error) {
 		conns:       map[*conn]struct{}{},
 		topics:      map[string]*topic{},
 		partitioned: map[string]int{},
+		schemas:     map[string]*schemaLog{},
 		nextLedger:  1,
 	}
 	for name, n := range cfg.partitioned {

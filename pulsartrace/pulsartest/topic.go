@@ -74,7 +74,7 @@ type topic struct {
 	entries   []*entry
 	subs      map[string]*subscription
 	producers map[*producer]struct{}
-	schemas   []*pb.Schema     // index+1 is the schema version
+	schemas   *schemaLog       // shared by the partitions of a topic
 	lastSeq   map[string]int64 // highest sequence id stored per producer name
 }
 
@@ -102,8 +102,14 @@ func (s *Server) topicLocked(tn topicName, create bool) *topic {
 	if t, ok := s.topics[tn.full]; ok || !create {
 		return t
 	}
+	sl := s.schemas[tn.base]
+	if sl == nil {
+		sl = &schemaLog{}
+		s.schemas[tn.base] = sl
+	}
 	t := &topic{
 		s:         s,
+		schemas:   sl,
 		name:      tn,
 		ledger:    s.nextLedger,
 		subs:      map[string]*subscription{},
@@ -185,31 +191,36 @@ func schemaVersion(v int) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(v))
 }
 
+// schemaLog holds the schema versions of a topic; the index is the version.
+type schemaLog struct {
+	versions []*pb.Schema
+}
+
 // schemaFor returns the schema with the given encoded version, or the latest
 // when version is empty.
-func (t *topic) schemaFor(version []byte) (*pb.Schema, []byte) {
-	if len(t.schemas) == 0 {
+func (l *schemaLog) schemaFor(version []byte) (*pb.Schema, []byte) {
+	if len(l.versions) == 0 {
 		return nil, nil
 	}
 	if len(version) == 0 {
-		return t.schemas[len(t.schemas)-1], schemaVersion(len(t.schemas) - 1)
+		return l.versions[len(l.versions)-1], schemaVersion(len(l.versions) - 1)
 	}
 	if len(version) != 8 {
 		return nil, nil
 	}
 	v := binary.BigEndian.Uint64(version)
-	if v >= uint64(len(t.schemas)) {
+	if v >= uint64(len(l.versions)) {
 		return nil, nil
 	}
-	return t.schemas[v], version
+	return l.versions[v], version
 }
 
-// registerSchema returns the version of an identical registered schema or
-// adds sc as a new version. Compatibility is not checked: every change is
+// register returns the version of an identical registered schema or adds
+// sc as a new version. Compatibility is not checked: every change is
 // accepted, as with a namespace whose compatibility strategy is
 // ALWAYS_COMPATIBLE.
-func (t *topic) registerSchema(sc *pb.Schema) []byte {
-	for i, old := range t.schemas {
+func (l *schemaLog) register(sc *pb.Schema) []byte {
+	for i, old := range l.versions {
 		if old.GetType() == sc.GetType() && bytes.Equal(old.GetSchemaData(), sc.GetSchemaData()) &&
 			slices.EqualFunc(old.GetProperties(), sc.GetProperties(), func(a, b *pb.KeyValue) bool {
 				return a.GetKey() == b.GetKey() && a.GetValue() == b.GetValue()
@@ -217,6 +228,6 @@ func (t *topic) registerSchema(sc *pb.Schema) []byte {
 			return schemaVersion(i)
 		}
 	}
-	t.schemas = append(t.schemas, proto.Clone(sc).(*pb.Schema))
-	return schemaVersion(len(t.schemas) - 1)
+	l.versions = append(l.versions, proto.Clone(sc).(*pb.Schema))
+	return schemaVersion(len(l.versions) - 1)
 }
