@@ -12,7 +12,7 @@ import (
 // spans from both can be queried alike.
 const ProjectIDKey = attribute.Key("gcp.project_id")
 
-// projectOption adds the project to every span of an instrumenter with a
+// projectAttributes adds the project to every span of an instrumenter with a
 // fixed topic or subscription; an unknown project adds nothing.
 func projectAttributes(project string) []attribute.KeyValue {
 	if project == "" {

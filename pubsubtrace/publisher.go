@@ -86,7 +86,8 @@ func (p *Publisher) Publish(ctx context.Context, msg *pubsub.Message) *pubsub.Pu
 func (p *Publisher) Publisher() *pubsub.Publisher { return p.pub }
 
 // Flush blocks until every message published so far is sent, as
-// [pubsub.Publisher.Flush] does. Their spans end right after.
+// [pubsub.Publisher.Flush] does. Their spans end in the background within a
+// scheduling delay; Stop waits for them.
 func (p *Publisher) Flush() { p.pub.Flush() }
 
 // Stop sends the remaining messages and stops the wrapped publisher, as
