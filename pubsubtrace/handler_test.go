@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -222,4 +223,48 @@ func TestPublishKeepsAttributeLimit(t *testing.T) {
 	if trace.SpanContextFromContext(ctx).TraceID().String() != stored["traceparent"][3:35] {
 		t.Fatal("traceparent is not the caller's trace")
 	}
+}
+
+// A panicking handler still ends its span, with the panic as the error, and
+// the panic goes on to the caller.
+func TestHandlerPanicEndsSpan(t *testing.T) {
+	f := newFake(t, nil)
+	tel := newTelemetry(t)
+	h := pubsubtrace.WrapHandler(f.client.Subscriber(subName), func(context.Context, *pubsub.Message) {
+		panic("kaput")
+	}, tel.options()...)
+	func() {
+		defer func() {
+			if r := recover(); r != "kaput" {
+				t.Fatalf("recovered %v, want the handler's panic", r)
+			}
+		}()
+		h(context.Background(), &pubsub.Message{ID: "m1", Data: []byte("x")})
+	}()
+	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	if p.Status().Code != codes.Error || !strings.Contains(p.Status().Description, "kaput") {
+		t.Fatalf("status %v", p.Status())
+	}
+}
+
+func TestConstructorsRejectNil(t *testing.T) {
+	for name, f := range map[string]func(){
+		"NewPublisher":   func() { pubsubtrace.NewPublisher(nil) },
+		"WrapHandler":    func() { pubsubtrace.WrapHandler(nil, nil) },
+		"NewPushHandler": func() { pubsubtrace.NewPushHandler(nil) },
+	} {
+		func() {
+			defer func() {
+				r, _ := recover().(string)
+				if !strings.Contains(r, "pubsubtrace: "+name) {
+					t.Errorf("%s(nil) panicked with %q", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+	// A nil subscriber is allowed: the span has no subscription name.
+	tel := newTelemetry(t)
+	pubsubtrace.WrapHandler(nil, func(context.Context, *pubsub.Message) {}, tel.options()...)(context.Background(), &pubsub.Message{ID: "x"})
+	tel.waitEnded(t, "process", 1)
 }

@@ -116,11 +116,18 @@ func TestInteropBuiltInBothEndsPlusAsynctrace(t *testing.T) {
 	pubClient := f.newClient(t, builtIn)
 	pub := pubsubtrace.NewPublisher(pubClient.Publisher(topicName), tel.options()...)
 	ctx, root := tel.tp.Tracer("test").Start(context.Background(), "request")
-	id, err := pub.Publish(ctx, &pubsub.Message{Data: []byte("x")}).Get(ctx)
+	attrs := map[string]string{"a": "b"}
+	msg := &pubsub.Message{Data: []byte("x"), Attributes: attrs}
+	id, err := pub.Publish(ctx, msg).Get(ctx)
 	root.End()
 	pub.Stop()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The built-in tracing replaces the attributes of the message it is
+	// given: that is the copy, not the caller's message.
+	if len(attrs) != 1 || len(msg.Attributes) != 1 || msg.Attributes["a"] != "b" {
+		t.Fatalf("caller's message changed: %v", msg.Attributes)
 	}
 	stored := f.srv.Message(id).Attributes
 	if stored["traceparent"] == "" || stored["googclient_traceparent"] == "" {

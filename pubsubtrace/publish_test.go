@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,5 +324,51 @@ func TestPublishManyOutstanding(t *testing.T) {
 		if v, _ := attrOf(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
 			t.Fatal("a send span has no message id")
 		}
+	}
+}
+
+// One attribute map shared by concurrent publishes is only read, never
+// written (the race detector checks), and every message carries its own
+// span's context.
+func TestPublishConcurrentSharedAttributes(t *testing.T) {
+	f := newFake(t, nil)
+	tel := newTelemetry(t)
+	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	shared := map[string]string{"tenant": "acme"}
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	ids := make(chan string, workers*each)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				ctx, span := tel.tp.Tracer("test").Start(context.Background(), "work")
+				id, err := pub.Publish(ctx, &pubsub.Message{Data: []byte("x"), Attributes: shared}).Get(ctx)
+				span.End()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- id
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	pub.Stop()
+	if len(shared) != 1 {
+		t.Fatalf("shared map changed: %v", shared)
+	}
+	parents := map[string]bool{}
+	for id := range ids {
+		tp := f.srv.Message(id).Attributes["traceparent"]
+		if tp == "" || parents[tp] {
+			t.Fatalf("message %s has traceparent %q (empty or reused)", id, tp)
+		}
+		parents[tp] = true
+	}
+	if len(parents) != workers*each {
+		t.Fatalf("%d messages, want %d", len(parents), workers*each)
 	}
 }
