@@ -5,7 +5,7 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench.out
 
-.PHONY: help run test test-short lint fmt bench fuzz proto services ci
+.PHONY: help run test test-short lint fmt bench fuzz proto services e2e ci
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ bench: ## benchmarks (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
 
 fuzz: ## explore the carrier's extraction with the fuzzer for 60 s
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime 60s ./carrier
+
+proto: ## regenerate pulsartest's protocol types (needs protoc: apt-get install protobuf-compiler)
+	$(GO) generate ./pulsartrace/pulsartest/internal/pulsarproto
 
 services: ## start PostgreSQL, Redis, RabbitMQ and NATS on loopback if they are down
 	bash scripts/services.sh
