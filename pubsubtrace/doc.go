@@ -27,7 +27,9 @@
 // the oldest few, reflect.Select over the oldest 256 when more are in flight)
 // and ends every ready span on each wake-up, so spans end within a
 // scheduling delay of their publish completing, in whatever order the client
-// completes them; there is no goroutine per message. [Publisher.Stop] stops
+// completes them; there is no goroutine per message. (With more than 256
+// publishes in flight, one that completes before all the 256 older ones is
+// seen, and its span ended, when one of those completes.) [Publisher.Stop] stops
 // the wrapped publisher and waits until every span has ended;
 // [Publisher.Shutdown] does the same within a deadline and ends the spans
 // still open with [ErrAbandoned].
