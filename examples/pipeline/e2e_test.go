@@ -44,9 +44,15 @@ func TestE2ETraceInJaeger(t *testing.T) {
 	want := expectedTrace(topo, "redis")
 	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
 	defer cancel()
-	// Jaeger stores spans asynchronously: wait until the trace is whole or
-	// the time is up, then report the last difference.
-	var lastErr error
+	// Jaeger stores spans asynchronously: fetch until the trace matches, or
+	// until it has not changed for a while (the services flushed before the
+	// check started, so nothing more is coming), then report the difference.
+	const settle = 5 * time.Second
+	var (
+		lastErr     error
+		lastCount   = -1
+		lastChanged = time.Now()
+	)
 	for {
 		spans, err := tracetree.FetchTrace(ctx, *e2eJaeger, *e2eTrace)
 		if err == nil {
@@ -58,6 +64,12 @@ func TestE2ETraceInJaeger(t *testing.T) {
 			}
 		} else {
 			lastErr = err
+		}
+		if len(spans) != lastCount {
+			lastCount, lastChanged = len(spans), time.Now()
+		}
+		if time.Since(lastChanged) > settle {
+			t.Fatalf("trace %s in Jaeger at %s, unchanged for %s:\n%v", *e2eTrace, *e2eJaeger, settle, lastErr)
 		}
 		select {
 		case <-ctx.Done():
