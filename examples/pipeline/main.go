@@ -80,13 +80,15 @@ func processOne(ctx context.Context, cfg config, out io.Writer) (res result, err
 		}
 	}()
 
-	waitCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-	res.submitted, err = submit(waitCtx, p.gatewayURL, cfg.input)
+	res.submitted, err = submit(ctx, p.gatewayURL, cfg.input)
 	if err != nil {
 		return res, err
 	}
 	fmt.Fprintf(out, "POST %s/v1/process -> job %s, traceresponse %s\n", p.gatewayURL, res.submitted.JobID, res.submitted.TraceResponse)
+
+	// The job has --timeout from its acceptance to complete and end its spans.
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
 
 	res.completion, err = p.wait(waitCtx, res.submitted.JobID)
 	traceID, _ := trace.TraceIDFromHex(res.submitted.TraceID)

@@ -116,3 +116,21 @@ func TestPipelineOverRedisStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPipelineReportsAnIncompleteJob gives the job no time at all: the run
+// must fail with a message saying so, after printing what was recorded.
+func TestPipelineReportsAnIncompleteJob(t *testing.T) {
+	cfg := testConfig(t, "--timeout", "1ns")
+	var out bytes.Buffer
+	_, err := processOne(context.Background(), cfg, &out)
+	if err == nil {
+		t.Fatalf("no error for a job given 1ns:\n%s", out.String())
+	}
+	if !strings.Contains(err.Error(), "did not complete within 1ns") {
+		t.Errorf("error %q does not say the job did not complete", err)
+	}
+	// The gateway's spans had ended before it answered.
+	if !strings.Contains(out.String(), "POST /v1/process") {
+		t.Errorf("output lacks the spans recorded so far:\n%s", out.String())
+	}
+}
