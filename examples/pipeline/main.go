@@ -38,6 +38,9 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 		fmt.Fprintln(stderr, "pipeline:", err)
 		return 2
 	}
+	if cfg.role == roleAll && os.Getenv("OTEL_SERVICE_NAME") != "" {
+		fmt.Fprintln(stderr, "pipeline: OTEL_SERVICE_NAME gives all four services one name in a single process; run them apart with --role")
+	}
 	switch {
 	case cfg.role != roleAll:
 		err = runRole(ctx, cfg, out)
