@@ -39,5 +39,8 @@ proto: ## regenerate pulsartest's protocol types (needs protoc: apt-get install 
 services: ## start PostgreSQL, Redis, RabbitMQ and NATS on loopback if they are down
 	bash scripts/services.sh
 
+e2e: ## the pipeline's services as separate processes, traced into a real Jaeger and checked through its API
+	bash scripts/e2e.sh
+
 ci: ## what CI runs
 	bash .ci/run
