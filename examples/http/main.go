@@ -34,18 +34,7 @@ func main() {
 
 // run makes one call, prints what happened and returns the spans.
 func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
-	services := demo.NewServices()
-	if err := call(ctx, services, out); err != nil {
-		_ = services.Shutdown(context.Background())
-		return nil, err
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := services.Shutdown(shutdownCtx); err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(out)
-	return services.Spans(), services.Print(out)
+	return demo.Run(ctx, out, call)
 }
 
 func call(ctx context.Context, services *demo.Services, out io.Writer) error {

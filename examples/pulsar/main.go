@@ -50,18 +50,9 @@ func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
 		defer srv.Close()
 		url = srv.URL()
 	}
-	services := demo.NewServices()
-	if err := exchange(ctx, services, url, out); err != nil {
-		_ = services.Shutdown(context.Background())
-		return nil, err
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := services.Shutdown(shutdownCtx); err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(out)
-	return services.Spans(), services.Print(out)
+	return demo.Run(ctx, out, func(ctx context.Context, services *demo.Services, out io.Writer) error {
+		return exchange(ctx, services, url, out)
+	})
 }
 
 func exchange(ctx context.Context, services *demo.Services, url string, out io.Writer) error {

@@ -8,8 +8,10 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -75,4 +77,22 @@ func (s *Services) Spans() []tracetree.Span {
 // Print writes the ended spans as a tree.
 func (s *Services) Print(w io.Writer) error {
 	return tracetree.Render(w, s.Spans())
+}
+
+// Run starts a fresh set of services, lets exchange do the example's work
+// with them, shuts their telemetry down (flushing every span) and prints the
+// trace to out. It returns the spans for the example's test.
+func Run(ctx context.Context, out io.Writer, exchange func(context.Context, *Services, io.Writer) error) ([]tracetree.Span, error) {
+	services := NewServices()
+	if err := exchange(ctx, services, out); err != nil {
+		_ = services.Shutdown(context.Background())
+		return nil, err
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := services.Shutdown(shutdownCtx); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out)
+	return services.Spans(), services.Print(out)
 }
