@@ -77,7 +77,9 @@ func (p *Publisher) Publish(ctx context.Context, msg *pubsub.Message) *pubsub.Pu
 		out = &cp
 	}
 	res := p.pub.Publish(ctx, out)
-	p.watcher.add(res, send)
+	if send.Observed() {
+		p.watcher.add(res, send)
+	}
 	return res
 }
 

@@ -72,8 +72,15 @@ func (p *producer) SendAsync(ctx context.Context, msg *pulsar.ProducerMessage, c
 		return
 	}
 	ctx, send, props := p.in.StartSend(ctx, p.d, msg.Properties, len(msg.Payload))
+	out := withProperties(msg, props)
+	if out == msg && !send.Observed() {
+		// Nothing to record and the client hands the caller's own msg to
+		// the callback: no need to come between them.
+		p.Producer.SendAsync(ctx, msg, callback)
+		return
+	}
 	a := &asyncSend{send: send, msg: msg, callback: callback}
-	p.Producer.SendAsync(ctx, withProperties(msg, props), a.complete)
+	p.Producer.SendAsync(ctx, out, a.complete)
 }
 
 // asyncSend carries a SendAsync's span to the client's callback.

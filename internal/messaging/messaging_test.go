@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -423,4 +424,26 @@ func TestNoopProviderStillPropagates(t *testing.T) {
 	assert.Equal(t, upstream["traceparent"], out["traceparent"], "the context passes through a service with tracing off")
 	assert.Equal(t, "tenant=acme", out["baggage"])
 	assert.Equal(t, "v", out["k"])
+}
+
+func TestSendObserved(t *testing.T) {
+	var zero messaging.Send
+	assert.False(t, zero.Observed())
+
+	off := messaging.New(messaging.Spec{Scope: "s"},
+		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()))
+	_, s, _ := off.StartSend(context.Background(), off.Destination("d", "", ""), nil, 0)
+	assert.False(t, s.Observed(), "nothing records with both providers off")
+
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	metricsOnly := messaging.New(messaging.Spec{Scope: "s"},
+		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithMeterProvider(mp))
+	_, s, _ = metricsOnly.StartSend(context.Background(), metricsOnly.Destination("d", "", ""), nil, 0)
+	assert.True(t, s.Observed(), "the send metrics still want End")
+
+	h := newHarness(t)
+	_, s, _ = h.in.StartSend(context.Background(), h.in.Destination("d", "", ""), nil, 0)
+	assert.True(t, s.Observed())
+	s.End("", nil)
 }

@@ -46,14 +46,17 @@ func newInstruments(mp metric.MeterProvider, scope string) instruments {
 
 func seconds(since time.Time) float64 { return time.Since(since).Seconds() }
 
+func (ins *instruments) sendEnabled(ctx context.Context) bool {
+	return ins.sent.Inst().Enabled(ctx) || ins.operationDuration.Inst().Enabled(ctx)
+}
+
 func (ins *instruments) recordSend(ctx context.Context, d *Destination, start time.Time, err error) {
-	sent, duration := ins.sent.Inst(), ins.operationDuration.Inst()
-	if !sent.Enabled(ctx) && !duration.Enabled(ctx) {
+	if !ins.sendEnabled(ctx) {
 		return
 	}
 	m := d.send.outcome(err)
-	sent.Add(ctx, 1, m.add...)
-	duration.Record(ctx, seconds(start), m.record...)
+	ins.sent.Inst().Add(ctx, 1, m.add...)
+	ins.operationDuration.Inst().Record(ctx, seconds(start), m.record...)
 }
 
 func (ins *instruments) recordConsumed(ctx context.Context, d *Destination) {

@@ -51,6 +51,17 @@ func (s Send) Span() trace.Span {
 
 var noopSpan trace.Span = noop.Span{}
 
+// Observed reports whether End would record anything: the span is recording
+// or a send metric is enabled. An adapter may skip work it does only to call
+// End later (keeping a callback, watching a result) when it is false; not
+// calling End then is safe.
+func (s Send) Observed() bool {
+	if s.in == nil {
+		return false
+	}
+	return s.span.IsRecording() || s.in.metrics.sendEnabled(s.ctx)
+}
+
 // End ends the send span with the broker-assigned message id (if known) or
 // the error of the send, and records the send metrics. Call it exactly once.
 func (s Send) End(messageID string, err error) {
