@@ -10,6 +10,7 @@ import (
 // span names, span start options and metric attribute sets. Computing them
 // once keeps the per-message path free of allocations when tracing is off.
 type Destination struct {
+	key  destinationKey
 	name string
 
 	sendName     string
@@ -31,6 +32,7 @@ func (d *Destination) Name() string { return d.name }
 func newDestination(in *Instrumenter, key destinationKey) *Destination {
 	dest := destinationAttributes(key)
 	d := &Destination{
+		key:         key,
 		name:        key.name,
 		sendName:    spanName(opSend, key.name),
 		processName: spanName(opProcess, key.name),

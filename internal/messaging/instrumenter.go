@@ -36,8 +36,9 @@ type Instrumenter struct {
 	// carries: messaging.system and server.address/port.
 	common []attribute.KeyValue
 
-	destinations sync.Map // destinationKey -> *Destination
-	cached       atomic.Int32
+	mu           sync.RWMutex
+	destinations map[destinationKey]*Destination
+	last         atomic.Pointer[Destination]
 }
 
 // New returns an Instrumenter for the adapter described by spec. The tracer
@@ -98,16 +99,33 @@ type destinationKey struct {
 // Results are cached; adapters with a fixed destination call it once.
 func (in *Instrumenter) Destination(name, subscription, consumerGroup string) *Destination {
 	key := destinationKey{name, subscription, consumerGroup}
-	if d, ok := in.destinations.Load(key); ok {
-		return d.(*Destination)
-	}
-	d := newDestination(in, key)
-	if in.cached.Load() >= maxCachedDestinations {
+	// Most adapters see one destination over and over: comparing with the
+	// last one is cheaper than hashing the key.
+	if d := in.last.Load(); d != nil && d.key == key {
 		return d
 	}
-	if prev, loaded := in.destinations.LoadOrStore(key, d); loaded {
-		return prev.(*Destination)
+	in.mu.RLock()
+	d, ok := in.destinations[key]
+	in.mu.RUnlock()
+	if !ok {
+		d = in.addDestination(key)
 	}
-	in.cached.Add(1)
+	in.last.Store(d)
+	return d
+}
+
+func (in *Instrumenter) addDestination(key destinationKey) *Destination {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if d, ok := in.destinations[key]; ok {
+		return d
+	}
+	d := newDestination(in, key)
+	if len(in.destinations) < maxCachedDestinations {
+		if in.destinations == nil {
+			in.destinations = make(map[destinationKey]*Destination)
+		}
+		in.destinations[key] = d
+	}
 	return d
 }

@@ -3,7 +3,9 @@ package messaging_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -446,4 +448,29 @@ func TestSendObserved(t *testing.T) {
 	_, s, _ = h.in.StartSend(context.Background(), h.in.Destination("d", "", ""), nil, 0)
 	assert.True(t, s.Observed())
 	s.End("", nil)
+}
+
+func TestDestinationsConcurrentAndUnbounded(t *testing.T) {
+	h := newHarness(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 1200 {
+				name := fmt.Sprintf("topic-%d", (i*7+g)%5000)
+				if d := h.in.Destination(name, "", ""); d.Name() != name {
+					t.Errorf("destination %q for %q", d.Name(), name)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Past the cache bound destinations are still right, only not shared.
+	for i := range 5000 {
+		name := fmt.Sprintf("many-%d", i)
+		require.Equal(t, name, h.in.Destination(name, "", "").Name())
+	}
+	_, s, _ := h.in.StartSend(context.Background(), h.in.Destination("many-4999", "", ""), nil, 0)
+	s.End("", nil)
+	h.span(t, "send many-4999")
 }
