@@ -145,5 +145,5 @@
 // [github.com/asynctrace/asynctrace/pulsartrace/pulsartest], or against a
 // real broker when PULSAR_URL is set.
 //
-// Measured costs are in BENCHMARKS.md next to this file.
+// Measured costs are in docs/benchmarks.md at the root of the repository.
 package pulsartrace
