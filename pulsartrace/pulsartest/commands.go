@@ -1,6 +1,7 @@
 package pulsartest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -531,7 +532,7 @@ func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 	case cmd.MessagePublishTime != nil:
 		ts := cmd.GetMessagePublishTime()
 		i, _ := slices.BinarySearchFunc(t.entries, ts, func(e *entry, ts uint64) int {
-			return compareUint(e.meta.GetPublishTime(), ts)
+			return cmp.Compare(e.meta.GetPublishTime(), ts)
 		})
 		sub.seek(uint64(i))
 	default:
@@ -551,16 +552,6 @@ func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 		sub.stopTimer()
 		delete(t.subs, sub.name)
 	}
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (c *conn) handleGetLastMessageID(cmd *pb.CommandGetLastMessageId) {
