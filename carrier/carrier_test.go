@@ -285,3 +285,18 @@ func TestMapCarrier(t *testing.T) {
 	nilMap.Set("k", "v") // must not panic
 	assert.Empty(t, nilMap.Get("k"))
 }
+
+func TestInjectWithKeyPrefix(t *testing.T) {
+	props := map[string]string{"traceparent": "kept", "googclient_tracestate": "stale=1"}
+	out := carrier.Injector{Propagator: propagation.TraceContext{}, KeyPrefix: carrier.GoogleClientPrefix}.Inject(sampledContext(t), props)
+	assert.Equal(t, parentHdr, out["googclient_traceparent"])
+	assert.Equal(t, "kept", out["traceparent"], "unprefixed keys are left alone")
+	_, stale := out["googclient_tracestate"]
+	assert.False(t, stale, "the stale prefixed tracestate goes with a new prefixed traceparent")
+	assert.Equal(t, "stale=1", props["googclient_tracestate"], "caller's map untouched")
+
+	// What a prefixed injector writes, the default extractor reads back.
+	sc := trace.SpanContextFromContext(carrier.Extractor{Propagator: w3c}.Extract(context.Background(),
+		carrier.Injector{Propagator: w3c, KeyPrefix: carrier.GoogleClientPrefix}.Inject(sampledContext(t), nil)))
+	assert.Equal(t, traceIDHex, sc.TraceID().String())
+}

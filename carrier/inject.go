@@ -18,6 +18,10 @@ type Injector struct {
 	Propagator propagation.TextMapPropagator
 	// Limits bounds what is written.
 	Limits Limits
+	// KeyPrefix is put before every key the propagator writes, for readers
+	// that expect prefixed keys: GoogleClientPrefix writes the context where
+	// the Pub/Sub client's built-in tracing looks for it.
+	KeyPrefix string
 }
 
 // Inject returns props plus the context of ctx as encoded by the propagator.
@@ -30,7 +34,7 @@ func (in Injector) Inject(ctx context.Context, props map[string]string) map[stri
 		prop = otel.GetTextMapPropagator()
 	}
 	w := writerPool.Get().(*copyOnWrite)
-	w.src, w.limits = props, in.Limits
+	w.src, w.limits, w.prefix = props, in.Limits, in.KeyPrefix
 	prop.Inject(ctx, w)
 	out := w.dst
 	if out == nil {
@@ -38,7 +42,7 @@ func (in Injector) Inject(ctx context.Context, props map[string]string) map[stri
 	} else if w.wroteParent && !w.wroteState {
 		// A tracestate copied from props belongs to the trace the message
 		// came from, not to the one just written.
-		delete(out, tracestateKey)
+		delete(out, in.KeyPrefix+tracestateKey)
 	}
 	*w = copyOnWrite{}
 	writerPool.Put(w)
@@ -60,6 +64,7 @@ var writerPool = sync.Pool{New: func() any { return new(copyOnWrite) }}
 type copyOnWrite struct {
 	src, dst    map[string]string
 	limits      Limits
+	prefix      string
 	wroteParent bool
 	wroteState  bool
 }
@@ -77,19 +82,23 @@ func (w *copyOnWrite) current() map[string]string {
 	return w.src
 }
 
-func (w *copyOnWrite) Get(key string) string { return w.current()[key] }
+func (w *copyOnWrite) Get(key string) string { return w.current()[w.prefix+key] }
 
 func (w *copyOnWrite) Set(key, value string) {
+	k := key
+	if w.prefix != "" {
+		k = w.prefix + key
+	}
 	cur := w.current()
-	_, replacing := cur[key]
-	if !w.limits.admits(key, value, len(cur), replacing) {
+	_, replacing := cur[k]
+	if !w.limits.admits(k, value, len(cur), replacing) {
 		return
 	}
 	if w.dst == nil {
 		w.dst = make(map[string]string, len(w.src)+injectedKeysHint)
 		maps.Copy(w.dst, w.src)
 	}
-	w.dst[key] = value
+	w.dst[k] = value
 	switch key {
 	case traceparentKey:
 		w.wroteParent = true

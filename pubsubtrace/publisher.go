@@ -65,13 +65,13 @@ func NewPublisher(pub *pubsub.Publisher, opts ...asynctrace.Option) *Publisher {
 func (p *Publisher) Publish(ctx context.Context, msg *pubsub.Message) *pubsub.PublishResult {
 	ctx, send, attrs := p.in.StartSend(ctx, p.dest, msg.Attributes, len(msg.Data))
 	if p.GoogleClientKeys {
-		attrs = addGoogleClientKeys(ctx, msg.Attributes, attrs)
+		attrs = addGoogleClientKeys(ctx, attrs)
 	}
 	if span := send.Span(); msg.OrderingKey != "" && span.IsRecording() {
 		setMessageAttributes(span, msg.OrderingKey, 0)
 	}
 	out := msg
-	if !sameMap(attrs, msg.Attributes) {
+	if !messaging.SameMap(attrs, msg.Attributes) {
 		cp := *msg
 		cp.Attributes = attrs
 		out = &cp

@@ -2,7 +2,6 @@ package pulsartrace
 
 import (
 	"context"
-	"reflect"
 	"sync/atomic"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -106,17 +105,12 @@ func (a *asyncSend) complete(id pulsar.MessageID, _ *pulsar.ProducerMessage, err
 // injected), or a shallow copy of msg that carries props, so the caller's
 // message is never written.
 func withProperties(msg *pulsar.ProducerMessage, props map[string]string) *pulsar.ProducerMessage {
-	if sameMap(props, msg.Properties) {
+	if messaging.SameMap(props, msg.Properties) {
 		return msg
 	}
 	cp := *msg
 	cp.Properties = props
 	return &cp
-}
-
-// sameMap reports whether a and b are the same map (not equal contents).
-func sameMap(a, b map[string]string) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // messageIDString formats id for the span, only when the span records it:

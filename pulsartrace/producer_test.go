@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
 func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
@@ -33,7 +34,7 @@ func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
 	if len(userProps) != 1 || userProps["k"] != "v" {
 		t.Errorf("caller's properties were written: %v", userProps)
 	}
-	if !sameMap(msg.Properties, userProps) || msg.Key != "key-1" {
+	if !messaging.SameMap(msg.Properties, userProps) || msg.Key != "key-1" {
 		t.Errorf("caller's message was written: %+v", msg)
 	}
 	sent := fp.messages()

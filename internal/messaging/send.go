@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -89,4 +90,11 @@ func endAttributes(span trace.Span, messageID string, err error, extra ...attrib
 	if len(attrs) > 0 {
 		span.SetAttributes(attrs...)
 	}
+}
+
+// SameMap reports whether a and b are the same map, not merely equal ones:
+// whether StartSend handed back the caller's properties (nothing injected)
+// or a copy, which the adapter must then put on a copy of the message.
+func SameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
