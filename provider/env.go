@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -104,7 +105,7 @@ func exporterNames(envKey string, code []string, option string) ([]string, error
 		case "":
 			// Tolerate stray commas such as "otlp,".
 		case exporterOTLP, exporterConsole:
-			if !contains(names, n) {
+			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		case exporterNone:
@@ -120,15 +121,6 @@ func exporterNames(envKey string, code []string, option string) ([]string, error
 		return nil, invalidf("%s: no exporter named (want otlp, console or none)", source)
 	}
 	return names, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // protocolFor resolves the OTLP protocol of one signal: per-signal env, then

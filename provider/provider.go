@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
@@ -129,7 +130,7 @@ func validateExporters(c *config) error {
 		if err != nil {
 			return err
 		}
-		if contains(names, exporterOTLP) {
+		if slices.Contains(names, exporterOTLP) {
 			_, err = resolveOTLP(sig, c)
 		}
 		return err
