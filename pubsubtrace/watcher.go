@@ -46,6 +46,9 @@ type watcher struct {
 	incoming []pendingSend
 	started  bool
 	closed   bool
+	// abandoned records that abandon is closed, so that concurrent
+	// Shutdowns close it only once.
+	abandoned bool
 
 	// needWake tells add whether a new result should wake the goroutine:
 	// not while it already waits on a full window, since a new result
@@ -109,14 +112,11 @@ func (w *watcher) close(abandon bool) <-chan struct{} {
 	w.mu.Lock()
 	started, wasClosed := w.started, w.closed
 	w.closed = true
-	w.mu.Unlock()
-	if abandon {
-		select {
-		case <-w.abandon:
-		default:
-			close(w.abandon)
-		}
+	if abandon && !w.abandoned {
+		w.abandoned = true
+		close(w.abandon)
 	}
+	w.mu.Unlock()
 	if !started {
 		if !wasClosed {
 			close(w.done)
