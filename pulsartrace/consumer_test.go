@@ -3,6 +3,7 @@ package pulsartrace
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -760,4 +761,37 @@ func TestMessageWithoutID(t *testing.T) {
 	span := tel.one(t, "process orders")
 	wantAttr(t, span, settlementKey, "abandoned")
 	noAttr(t, span, semconv.MessagingMessageIDKey)
+}
+
+// A handler that calls runtime.Goexit (as t.FailNow does) ends its
+// goroutine; Handle must let it end, not turn it into a panic, and the
+// message is nacked with its span ended.
+func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	fc.push(message(1, nil))
+	var recovered any
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		defer func() { recovered = recover() }()
+		_ = Handle(contextWithTimeout(t), c, func(context.Context, pulsar.Message) error {
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-exited
+	if recovered != nil {
+		t.Fatalf("Handle turned the handler's Goexit into a panic: %v", recovered)
+	}
+	span := tel.one(t, "process orders")
+	wantAttr(t, span, settlementKey, "nack")
+	if span.Status().Code != codes.Error {
+		t.Error("exited handler's span has no error status")
+	}
+	if _, nacked, _, _ := fc.counts(); nacked != 1 {
+		t.Errorf("%d nacks, want 1", nacked)
+	}
 }

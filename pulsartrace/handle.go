@@ -19,6 +19,10 @@ type Handler func(ctx context.Context, msg pulsar.Message) error
 // handler.
 var errNoHandler = errors.New("pulsartrace: Handle needs a consumer and a handler")
 
+// errHandlerExited ends the span of a message whose handler called
+// runtime.Goexit instead of returning.
+var errHandlerExited = errors.New("pulsartrace: handler exited without returning")
+
 // Handle receives messages from c one at a time and runs handler for each
 // with the context of its process span. A nil error acknowledges the
 // message (settlement "ack"); an error nacks it, so the broker redelivers
@@ -52,6 +56,12 @@ func (c *Consumer) handleOne(ctx context.Context, msg pulsar.Message, handler Ha
 			return
 		}
 		r := recover()
+		if r == nil {
+			// runtime.Goexit: the goroutine goes on ending; re-panicking
+			// would turn that into a panic.
+			c.nackWithError(msg, errHandlerExited)
+			return
+		}
 		c.nackWithError(msg, fmt.Errorf("pulsartrace: handler panicked: %v", r))
 		panic(r)
 	}()
