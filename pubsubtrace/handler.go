@@ -2,6 +2,7 @@ package pubsubtrace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,10 @@ import (
 
 // Handler is the callback [pubsub.Subscriber.Receive] takes.
 type Handler = func(context.Context, *pubsub.Message)
+
+// errHandlerExited ends the span of a message whose handler called
+// runtime.Goexit instead of returning.
+var errHandlerExited = errors.New("pubsubtrace: handler exited without returning")
 
 // WrapHandler returns a Receive callback that runs h inside a CONSUMER span
 // "process <subscription>": a child of the span that published the message
@@ -61,13 +66,22 @@ func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) H
 		sc := &settleContext{Context: ctx, state: settleState{in: in, dest: dest}}
 		st := &sc.state
 		ctx = sc
+		returned := false
 		defer func() {
-			if r := recover(); r != nil {
-				proc.End(st.settlement(), fmt.Errorf("pubsubtrace: handler panicked: %v", r))
-				panic(r)
+			if returned {
+				return
 			}
+			r := recover()
+			if r == nil {
+				// runtime.Goexit: nothing to re-raise, but the span must end.
+				proc.End(st.settlement(), errHandlerExited)
+				return
+			}
+			proc.End(st.settlement(), fmt.Errorf("pubsubtrace: handler panicked: %v", r))
+			panic(r)
 		}()
 		h(ctx, m)
+		returned = true
 		proc.End(st.settlement(), nil)
 	}
 }

@@ -123,13 +123,22 @@ func (p *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(ProjectIDKey.String(sub.project))
 		setMessageAttributes(span, m.OrderingKey, m.DeliveryAttempt)
 	}
+	returned := false
 	defer func() {
-		if rec := recover(); rec != nil {
-			proc.End(messaging.SettleNack, fmt.Errorf("pubsubtrace: push handler panicked: %v", rec))
-			panic(rec)
+		if returned {
+			return
 		}
+		rec := recover()
+		if rec == nil {
+			// runtime.Goexit: nothing to re-raise, but the span must end.
+			proc.End(messaging.SettleNack, errHandlerExited)
+			return
+		}
+		proc.End(messaging.SettleNack, fmt.Errorf("pubsubtrace: push handler panicked: %v", rec))
+		panic(rec)
 	}()
 	herr := p.handle(ctx, m)
+	returned = true
 	if herr != nil {
 		proc.End(messaging.SettleNack, herr)
 		http.Error(w, "pubsubtrace: handler failed; the message will be delivered again", http.StatusInternalServerError)
