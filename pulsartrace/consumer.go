@@ -178,7 +178,12 @@ func (c *Consumer) pump(in <-chan pulsar.ConsumerMessage) {
 		select {
 		case <-c.done:
 			return
-		case cm := <-in:
+		case cm, ok := <-in:
+			if !ok {
+				// The client never closes its channel, but another
+				// implementation may: a closed channel has nothing more.
+				return
+			}
 			out := pulsar.ConsumerMessage{Consumer: c, Message: cm.Message}
 			if cm.Message != nil {
 				out.Message = c.deliver(context.Background(), cm.Message)

@@ -795,3 +795,29 @@ func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
 		t.Errorf("%d nacks, want 1", nacked)
 	}
 }
+
+// A consumer implementation that closes its Chan channel (the client's
+// never does) ends the forwarding; it must not turn the closed channel into
+// an endless stream of empty messages.
+func TestChanSourceClosed(t *testing.T) {
+	tel := newTelemetry(t)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.opts...)
+	defer c.Close()
+	fc.push(message(1, nil))
+	close(fc.ch)
+	ch := c.Chan()
+	select {
+	case cm := <-ch:
+		if cm.Message == nil {
+			t.Fatal("first message from Chan is empty")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message on Chan")
+	}
+	select {
+	case cm := <-ch:
+		t.Fatalf("Chan delivered %+v after the wrapped channel closed", cm)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
