@@ -29,10 +29,10 @@
 // scheduling delay of their publish completing, in whatever order the client
 // completes them; there is no goroutine per message. (With more than 256
 // publishes in flight, one that completes before all the 256 older ones is
-// seen, and its span ended, when one of those completes.) [Publisher.Stop] stops
-// the wrapped publisher and waits until every span has ended;
-// [Publisher.Shutdown] does the same within a deadline and ends the spans
-// still open with [ErrAbandoned].
+// seen, and its span ended, within 10ms, when the whole queue is swept.)
+// [Publisher.Stop] stops the wrapped publisher and waits until every span
+// has ended; [Publisher.Shutdown] does the same within a deadline and ends
+// the spans still open with [ErrAbandoned].
 //
 // # Receiving
 //

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 
@@ -27,6 +28,11 @@ const (
 	// very long queue does not make every wake-up slow. Results past it are
 	// checked once the queue has shortened.
 	sweepLimit = 4096
+	// sweepInterval bounds how late a span ends when its result lies
+	// outside the window while the results in the window stay in flight
+	// (a retried publish, a stalled ordering key): the whole queue is
+	// swept at this interval while it is longer than the window.
+	sweepInterval = 10 * time.Millisecond
 )
 
 // pendingSend is a publish whose span ends when its result is ready.
@@ -40,7 +46,8 @@ type pendingSend struct {
 // publisher waits on the oldest outstanding results at once and, on every
 // wake-up, ends all results that are ready, so each span ends within a
 // scheduling delay of its publish completing, in whatever order the client
-// completes them.
+// completes them; past reflectWindow outstanding results, within
+// sweepInterval.
 type watcher struct {
 	mu       sync.Mutex
 	incoming []pendingSend
@@ -141,6 +148,7 @@ func (w *watcher) run() {
 	var (
 		queue, spare []pendingSend
 		cases        []reflect.SelectCase
+		timer        *time.Timer
 		// resultFired is set when a result woke the goroutine: then the
 		// whole queue is swept, since the client settles a batch at once.
 		// After a wake-up for new results only those are checked.
@@ -194,7 +202,18 @@ func (w *watcher) run() {
 		case len(queue) <= staticWindow:
 			resultFired = w.waitStatic(queue)
 		default:
-			cases, resultFired = w.waitReflect(queue, cases)
+			// Results past the window are not waited on: a timer makes
+			// sure they are swept even while the window stays quiet.
+			var tick <-chan time.Time
+			if len(queue) > reflectWindow {
+				if timer == nil {
+					timer = time.NewTimer(sweepInterval)
+				} else {
+					timer.Reset(sweepInterval)
+				}
+				tick = timer.C
+			}
+			cases, resultFired = w.waitReflect(queue, cases, tick)
 		}
 	}
 }
@@ -255,13 +274,15 @@ func (w *watcher) waitStatic(queue []pendingSend) bool {
 	return true
 }
 
-// waitReflect waits for one of the oldest reflectWindow results, a wake-up
-// or abandon, and reports whether a result fired. It reuses cases between
-// calls.
-func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase) ([]reflect.SelectCase, bool) {
+// waitReflect waits for one of the oldest reflectWindow results, a wake-up,
+// abandon or tick, and reports whether a result fired or the tick did (both
+// call for a sweep of the whole queue). A nil tick never fires. It reuses
+// cases between calls.
+func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase, tick <-chan time.Time) ([]reflect.SelectCase, bool) {
 	cases = append(cases[:0],
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.wake)},
 		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.abandon)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(tick)},
 	)
 	for i := range min(len(queue), reflectWindow) {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(queue[i].res.Ready())})
