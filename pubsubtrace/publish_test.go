@@ -372,3 +372,46 @@ func TestPublishConcurrentSharedAttributes(t *testing.T) {
 		t.Fatalf("%d messages, want %d", len(parents), workers*each)
 	}
 }
+
+// Shutdown is bounded by its context even when a Stop is already under way,
+// in which case the wrapped publisher's Stop returns at once while the
+// publishes are still in flight.
+func TestShutdownBoundedDuringStop(t *testing.T) {
+	f := newFake(t, nil)
+	tel := newTelemetry(t)
+	raw := f.publisher()
+	// The server answers nothing until released, so the publish hangs.
+	f.srv.SetAutoPublishResponse(false)
+	raw.PublishSettings.Timeout = 10 * time.Second
+	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")})
+
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		pub.Stop()
+	}()
+	// Give that Stop time to mark the publisher stopped; it then waits on
+	// the held publish.
+	time.Sleep(100 * time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := pub.Shutdown(ctx)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Shutdown took %v with a 200ms deadline", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown = %v, want deadline exceeded", err)
+	}
+	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	if s.Status().Code != codes.Error {
+		t.Errorf("abandoned span: status %v", s.Status())
+	}
+
+	f.srv.AddPublishResponse(&pubsubpb.PublishResponse{MessageIds: []string{"late"}}, nil)
+	<-res.Ready()
+	f.srv.SetAutoPublishResponse(true)
+	<-stopped
+}

@@ -113,8 +113,16 @@ func (p *Publisher) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-stopped:
-		<-p.watcher.close(false)
-		return nil
+		// The wrapped Stop also returns at once when another Stop is
+		// under way, with publishes still in flight: the wait for their
+		// spans is bounded by ctx as well.
+		select {
+		case <-p.watcher.close(false):
+			return nil
+		case <-ctx.Done():
+		}
+		<-p.watcher.close(true)
+		return ctx.Err()
 	case <-ctx.Done():
 		<-p.watcher.close(true)
 		return ctx.Err()
