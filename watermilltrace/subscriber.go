@@ -177,7 +177,11 @@ func (f *forwarder) run() {
 			f.stop()
 			// Whatever the wrapped subscriber still sends was never seen by
 			// the consumer: nack it so that it is delivered again, until the
-			// wrapped subscriber closes its channel as its contract says.
+			// wrapped subscriber closes its channel as its contract says. A
+			// nil channel has nothing and is never closed.
+			if f.src == nil {
+				return
+			}
 			for m := range f.src {
 				if m != nil {
 					m.Nack()

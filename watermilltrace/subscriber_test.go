@@ -243,3 +243,36 @@ func TestWrapSubscriberPassesSubscribeInitialize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// nilChanSubscriber returns no channel and no error.
+type nilChanSubscriber struct{}
+
+func (nilChanSubscriber) Subscribe(context.Context, string) (<-chan *message.Message, error) {
+	return nil, nil
+}
+
+func (nilChanSubscriber) Close() error { return nil }
+
+// A subscriber that returns a nil channel never delivers; Close must still
+// return instead of waiting for that channel to close.
+func TestWrapSubscriberNilChannelClose(t *testing.T) {
+	tr := newTracing(t)
+	sub := watermilltrace.WrapSubscriber(nilChanSubscriber{}, tr.opts()...)
+	msgs, err := sub.Subscribe(context.Background(), "nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- sub.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if _, ok := <-msgs; ok {
+		t.Fatal("the returned channel delivered a message")
+	}
+}
