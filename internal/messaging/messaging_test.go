@@ -474,3 +474,27 @@ func TestDestinationsConcurrentAndUnbounded(t *testing.T) {
 	s.End("", nil)
 	h.span(t, "send many-4999")
 }
+
+// valueProvider is a provider of a comparable type whose values need not be
+// comparable: == panics on two of them holding the same slice type.
+type valueProvider struct {
+	trace.TracerProvider
+	extra any
+}
+
+func TestGlobalProviderOfUncomparableValue(t *testing.T) {
+	prevTP := otel.GetTracerProvider()
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP) })
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	otel.SetTracerProvider(valueProvider{TracerProvider: tp, extra: []string{"x"}})
+
+	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"})
+	d := in.Destination("orders", "", "")
+	for range 2 {
+		_, send, _ := in.StartSend(context.Background(), d, nil, 0)
+		send.End("", nil)
+	}
+	assert.Len(t, rec.Ended(), 2)
+}

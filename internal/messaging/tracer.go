@@ -26,7 +26,9 @@ type tracerState struct {
 	// context, so spans are skipped altogether while context still flows.
 	off bool
 	// comparable tells whether tp can be compared with ==; a provider of a
-	// non-comparable type is asked for its tracer on every message.
+	// non-comparable type, or a value of a comparable type that holds a
+	// non-comparable one in an interface field, is asked for its tracer on
+	// every message.
 	comparable bool
 }
 
@@ -36,7 +38,7 @@ func newTracerState(tp trace.TracerProvider, scope string) *tracerState {
 		tp:         tp,
 		tracer:     tp.Tracer(scope, trace.WithInstrumentationVersion(Version)),
 		off:        off,
-		comparable: reflect.TypeOf(tp).Comparable(),
+		comparable: reflect.ValueOf(tp).Comparable(),
 	}
 }
 
