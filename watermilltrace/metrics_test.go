@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
@@ -49,9 +50,17 @@ func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
 	recv(t, done, "three handled messages")
 	tr.waitSpans(t, "process metered", 4)
 
+	// A process span ends just before its duration is recorded: wait for
+	// the last one.
 	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		if processCount(rm) >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	metrics := map[string]metricdata.Aggregation{}
 	for _, sm := range rm.ScopeMetrics {
@@ -111,4 +120,19 @@ func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
 	if got := counts("messaging.client.operation.duration"); len(got) != 1 || got[sendSet] != 3 {
 		t.Errorf("operation durations %v, want the 3 sends", got)
 	}
+}
+
+// processCount is the number of messaging.process.duration measurements in rm.
+func processCount(rm metricdata.ResourceMetrics) uint64 {
+	var n uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "messaging.process.duration" {
+				for _, dp := range h.DataPoints {
+					n += dp.Count
+				}
+			}
+		}
+	}
+	return n
 }
