@@ -202,10 +202,12 @@ func (w *watcher) run() {
 		case len(queue) <= staticWindow:
 			resultFired = w.waitStatic(queue)
 		default:
-			// Results past the window are not waited on: a timer makes
-			// sure they are swept even while the window stays quiet.
+			// Results past the window, and new ones, which do not wake
+			// the goroutine once the window is full, are not waited on: a
+			// timer makes sure they are swept even while the window stays
+			// quiet.
 			var tick <-chan time.Time
-			if len(queue) > reflectWindow {
+			if len(queue) >= reflectWindow {
 				if timer == nil {
 					timer = time.NewTimer(sweepInterval)
 				} else {

@@ -2,6 +2,7 @@ package pubsubtrace_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +33,13 @@ func (r *holdReactor) React(req any) (bool, any, error) {
 // once are outstanding, older ones among them still in flight, has its span
 // ended promptly, not when an older publish completes.
 func TestPublishSpanEndsBehindManyOutstanding(t *testing.T) {
+	// 256 fill the watched window exactly; 300 go past it.
+	for _, held := range []int{256, 300} {
+		t.Run(fmt.Sprint(held), func(t *testing.T) { publishBehindHeld(t, held) })
+	}
+}
+
+func publishBehindHeld(t *testing.T, held int) {
 	hold := &holdReactor{}
 	srv := pstest.NewServer(pstest.ServerReactorOption{FuncName: "Publish", Reactor: hold})
 	t.Cleanup(func() { _ = srv.Close() })
@@ -46,11 +54,12 @@ func TestPublishSpanEndsBehindManyOutstanding(t *testing.T) {
 	raw.EnableMessageOrdering = true
 	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
 
-	const held = 300
 	slow := make([]*pubsub.PublishResult, held)
 	for i := range slow {
 		slow[i] = pub.Publish(ctx, &pubsub.Message{Data: []byte{byte(i)}, OrderingKey: "slow"})
 	}
+	// Let the watcher take in the held publishes before the next one.
+	time.Sleep(50 * time.Millisecond)
 	fast := pub.Publish(ctx, &pubsub.Message{Data: []byte("fast"), OrderingKey: "fast"})
 	select {
 	case <-fast.Ready():
