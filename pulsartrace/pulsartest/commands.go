@@ -406,6 +406,16 @@ func startEntry(t *topic, id *pb.MessageIdData) uint64 {
 
 func (c *conn) consumerLocked(id uint64) *consumer { return c.consumers[id] }
 
+// requestedConsumerLocked returns the consumer a request names, or answers
+// the request with ConsumerNotFound and returns nil.
+func (c *conn) requestedConsumerLocked(id, requestID uint64) *consumer {
+	cons := c.consumers[id]
+	if cons == nil {
+		c.sendError(requestID, pb.ServerError_ConsumerNotFound, "pulsartest: unknown consumer")
+	}
+	return cons
+}
+
 func (c *conn) handleFlow(cmd *pb.CommandFlow) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
@@ -480,9 +490,8 @@ func (c *conn) handleRedeliver(cmd *pb.CommandRedeliverUnacknowledgedMessages) {
 func (c *conn) handleUnsubscribe(cmd *pb.CommandUnsubscribe) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	cons := c.consumerLocked(cmd.GetConsumerId())
+	cons := c.requestedConsumerLocked(cmd.GetConsumerId(), cmd.GetRequestId())
 	if cons == nil {
-		c.sendError(cmd.GetRequestId(), pb.ServerError_ConsumerNotFound, "pulsartest: unknown consumer")
 		return
 	}
 	sub := cons.sub
@@ -519,9 +528,8 @@ func (c *conn) handleCloseConsumer(cmd *pb.CommandCloseConsumer) {
 func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	cons := c.consumerLocked(cmd.GetConsumerId())
+	cons := c.requestedConsumerLocked(cmd.GetConsumerId(), cmd.GetRequestId())
 	if cons == nil {
-		c.sendError(cmd.GetRequestId(), pb.ServerError_ConsumerNotFound, "pulsartest: unknown consumer")
 		return
 	}
 	sub := cons.sub
@@ -557,9 +565,8 @@ func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 func (c *conn) handleGetLastMessageID(cmd *pb.CommandGetLastMessageId) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	cons := c.consumerLocked(cmd.GetConsumerId())
+	cons := c.requestedConsumerLocked(cmd.GetConsumerId(), cmd.GetRequestId())
 	if cons == nil {
-		c.sendError(cmd.GetRequestId(), pb.ServerError_ConsumerNotFound, "pulsartest: unknown consumer")
 		return
 	}
 	sub := cons.sub
