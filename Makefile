@@ -2,27 +2,39 @@
 
 GO        ?= go
 PKGS      ?= ./...
+# Every Go module of the repository: the library, its examples, the
+# integration tests over real servers, and the Jaeger build wrapper.
+MODULES   := $(patsubst %/go.mod,%,$(shell git ls-files '*go.mod' 'go.mod'))
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench.out
 
-.PHONY: help run test test-short lint fmt bench fuzz proto services e2e ci
+.PHONY: help run test test-short lint api fmt bench fuzz proto services e2e ci
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 run: ## run the pipeline example on embedded brokers and print its trace
-	$(GO) run ./examples/pipeline
+	cd examples && $(GO) run ./pipeline
 
-test: ## all tests with the race detector (broker tests skip when their server is down)
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+# each runs $(1) in every module that has packages (tools/jaeger only pins a build).
+each = set -e; for m in $(MODULES); do \
+	if [ -z "$$(cd $$m && $(GO) list $(PKGS) 2>/dev/null)" ]; then echo "== $$m: no packages"; continue; fi; \
+	echo "== $$m"; (cd $$m && $(1)); done
+
+test: ## all tests of every module with the race detector (broker tests skip when their server is down)
+	@$(call each,$(GO) test -race -count=1 -timeout 20m $(PKGS))
 
 test-short: ## tests without the race detector, for a quick loop
-	$(GO) test -count=1 $(PKGS)
+	@$(call each,$(GO) test -count=1 $(PKGS))
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet and staticcheck on every module; the recorded API matches the code
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(PKGS)
-	$(GO) tool staticcheck $(PKGS)
+	$(GO) build -o $(CURDIR)/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	@$(call each,$(GO) vet $(PKGS) && $(CURDIR)/bin/staticcheck $(PKGS))
+	@$(GO) run ./internal/cmd/apidump | diff -u api/asynctrace.txt - || { echo "The exported API changed: if that is deliberate, run make api, say so in CHANGELOG.md and commit api/asynctrace.txt."; exit 1; }
+
+api: ## write the exported API to api/asynctrace.txt (checked by make lint)
+	$(GO) run ./internal/cmd/apidump > api/asynctrace.txt
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

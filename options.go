@@ -1,11 +1,14 @@
 package asynctrace
 
 import (
+	"fmt"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -13,33 +16,67 @@ import (
 // version of its tracers and meters.
 const Version = messaging.Version
 
-// Option configures a messaging adapter (pulsartrace, watermilltrace,
-// pubsubtrace).
-type Option = messaging.Option
+// Option configures an asynctrace adapter: pulsartrace, watermilltrace,
+// pubsubtrace and httptrace all take it. The options of this package apply
+// to every adapter (an option with no meaning for one, such as
+// WithLinkToProducer for a producer, is ignored there); each adapter package
+// adds options of its own, which only its constructors accept. A nil Option
+// is ignored.
+type Option interface {
+	option() config.Option
+}
+
+type option config.Option
+
+func (o option) option() config.Option { return config.Option(o) }
+
+func init() {
+	config.Install(
+		func(o config.Option) any { return option(o) },
+		func(v any) (config.Option, bool) {
+			o, ok := v.(Option)
+			if !ok || o == nil {
+				return config.Option{}, false
+			}
+			return o.option(), true
+		},
+	)
+}
+
+func shared(name string, f func(*config.Shared)) Option {
+	return option{Name: "asynctrace." + name, Shared: f}
+}
 
 // WithTracerProvider sets the tracer provider spans are created with.
-// The default is otel.GetTracerProvider().
+// The default is the global one (otel.GetTracerProvider), looked up for
+// every message, so an adapter may be created before the provider is
+// installed.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *messaging.Config) { c.TracerProvider = tp }
+	return shared("WithTracerProvider", func(c *config.Shared) { c.TracerProvider = tp })
 }
 
-// WithMeterProvider sets the meter provider the messaging metrics are
-// recorded with. The default is otel.GetMeterProvider(); with no meter
-// provider installed, recording costs nothing.
+// WithMeterProvider sets the meter provider the messaging (or HTTP)
+// metrics are recorded with. The default is the global one
+// (otel.GetMeterProvider); with no meter provider installed, recording
+// costs nothing.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *messaging.Config) { c.MeterProvider = mp }
+	return shared("WithMeterProvider", func(c *config.Shared) { c.MeterProvider = mp })
 }
 
-// WithPropagators sets the propagator that writes context into messages and
-// reads it back. The default is otel.GetTextMapPropagator(); install W3C
-// TraceContext and Baggage there (the provider package does).
+// WithPropagators sets the propagator that writes context into messages
+// and requests and reads it back. The default is the global propagator
+// (otel.GetTextMapPropagator) once one is installed; until then, W3C Trace
+// Context and W3C Baggage, so that a service which set up only a tracer
+// provider still continues its callers' traces. A propagator given here or
+// installed globally always wins over that default.
 func WithPropagators(p propagation.TextMapPropagator) Option {
-	return func(c *messaging.Config) { c.Propagator = p }
+	return shared("WithPropagators", func(c *config.Shared) { c.Propagator = p })
 }
 
 // WithSpanAttributes adds attributes to every span the adapter starts.
 func WithSpanAttributes(attrs ...attribute.KeyValue) Option {
-	return func(c *messaging.Config) { c.SpanAttributes = append(c.SpanAttributes, attrs...) }
+	attrs = append([]attribute.KeyValue(nil), attrs...)
+	return shared("WithSpanAttributes", func(c *config.Shared) { c.SpanAttributes = append(c.SpanAttributes, attrs...) })
 }
 
 // WithLinkToProducer makes each process span start in the consumer's own
@@ -48,26 +85,37 @@ func WithSpanAttributes(attrs ...attribute.KeyValue) Option {
 // child. Use it where one trace per consumer batch or per consumer service
 // is wanted; the default keeps one unbroken trace.
 func WithLinkToProducer() Option {
-	return func(c *messaging.Config) { c.LinkToProducer = true }
+	return shared("WithLinkToProducer", func(c *config.Shared) { c.LinkToProducer = true })
 }
 
 // WithMessagingSystem overrides the messaging.system attribute, for example
 // to name the broker behind a Watermill publisher ("redis", "rabbitmq",
-// "nats", "kafka").
+// "nats", "kafka"). It panics if system is empty.
 func WithMessagingSystem(system string) Option {
-	return func(c *messaging.Config) { c.System = system }
+	if system == "" {
+		panic("asynctrace.WithMessagingSystem: system is empty")
+	}
+	return shared("WithMessagingSystem", func(c *config.Shared) { c.System = system })
 }
 
 // WithServerAddress sets server.address (and server.port, when port > 0) on
-// every span and metric.
+// every messaging span and metric. It panics if host is empty or port is
+// negative or above 65535.
 func WithServerAddress(host string, port int) Option {
-	return func(c *messaging.Config) { c.ServerAddress, c.ServerPort = host, port }
+	if host == "" {
+		panic("asynctrace.WithServerAddress: host is empty")
+	}
+	if port < 0 || port > 65535 {
+		panic(fmt.Sprintf("asynctrace.WithServerAddress: port must be 0 (none) to 65535, got %d", port))
+	}
+	return shared("WithServerAddress", func(c *config.Shared) { c.ServerAddress, c.ServerPort = host, port })
 }
 
 // WithMessageBodySize records messaging.message.body.size, the payload size
-// in bytes, on every span. It is opt-in in the semantic conventions.
+// in bytes, on every messaging span. It is opt-in in the semantic
+// conventions.
 func WithMessageBodySize() Option {
-	return func(c *messaging.Config) { c.RecordBodySize = true }
+	return shared("WithMessageBodySize", func(c *config.Shared) { c.RecordBodySize = true })
 }
 
 // WithFallbackKeyPrefixes sets the key prefixes tried when a received
@@ -75,5 +123,6 @@ func WithMessageBodySize() Option {
 // messages from the Pub/Sub client's built-in tracing are continued; call it
 // with no prefixes to read plain keys only.
 func WithFallbackKeyPrefixes(prefixes ...string) Option {
-	return func(c *messaging.Config) { c.FallbackPrefixes = append([]string{}, prefixes...) }
+	prefixes = append([]string{}, prefixes...)
+	return shared("WithFallbackKeyPrefixes", func(c *config.Shared) { c.FallbackPrefixes = prefixes })
 }

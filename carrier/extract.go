@@ -3,16 +3,18 @@ package carrier
 import (
 	"context"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/asynctrace/asynctrace/internal/propagators"
 )
 
 // Extractor reads the context a producer wrote into a message's map. The zero
 // value uses the global propagator, the [GoogleClientPrefix] fallback and
 // [DefaultMaxValueBytes]. An Extractor is safe for concurrent use.
 type Extractor struct {
-	// Propagator decodes the context; nil means otel.GetTextMapPropagator()
-	// at the time of each call.
+	// Propagator decodes the context; nil means the global propagator at the
+	// time of each call, or W3C Trace Context and Baggage while none is
+	// installed.
 	Propagator propagation.TextMapPropagator
 	// FallbackPrefixes are tried, in order, for a key the map lacks, but
 	// only when the map carries no plain traceparent (so the context of two
@@ -33,7 +35,7 @@ func (ex Extractor) Extract(ctx context.Context, props map[string]string) contex
 	}
 	prop := ex.Propagator
 	if prop == nil {
-		prop = otel.GetTextMapPropagator()
+		prop = propagators.Global()
 	}
 	if ex.FallbackPrefixes == nil && (ex.MaxValueBytes == 0 || ex.MaxValueBytes == DefaultMaxValueBytes) {
 		// The default settings live in the methods of a map type, which

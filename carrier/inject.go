@@ -5,16 +5,18 @@ import (
 	"maps"
 	"sync"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/asynctrace/asynctrace/internal/propagators"
 )
 
 // Injector writes the context of a send into a copy of a message's map.
 // The zero value uses the global propagator and no limits. An Injector is
 // safe for concurrent use.
 type Injector struct {
-	// Propagator encodes the context; nil means otel.GetTextMapPropagator()
-	// at the time of each call.
+	// Propagator encodes the context; nil means the global propagator at the
+	// time of each call, or W3C Trace Context and Baggage while none is
+	// installed.
 	Propagator propagation.TextMapPropagator
 	// Limits bounds what is written.
 	Limits Limits
@@ -31,7 +33,7 @@ type Injector struct {
 func (in Injector) Inject(ctx context.Context, props map[string]string) map[string]string {
 	prop := in.Propagator
 	if prop == nil {
-		prop = otel.GetTextMapPropagator()
+		prop = propagators.Global()
 	}
 	w := writerPool.Get().(*copyOnWrite)
 	w.src, w.limits, w.prefix = props, in.Limits, in.KeyPrefix

@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
 )
 
@@ -48,11 +49,11 @@ func benchMux() http.Handler {
 
 func BenchmarkServer(b *testing.B) {
 	const parent = "00-" + upstreamTraceID + "-" + upstreamSpanID + "-01"
-	prop := httptrace.WithPropagators(propagation.TraceContext{})
+	prop := asynctrace.WithPropagators(propagation.TraceContext{})
 	// Metrics go to an SDK provider without a reader, as with an exporter
 	// that is not yet collecting; spans to an SDK provider that samples all
 	// and has no processor, so export costs stay out of the measurement.
-	mp := httptrace.WithMeterProvider(sdkmetric.NewMeterProvider())
+	mp := asynctrace.WithMeterProvider(sdkmetric.NewMeterProvider())
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
@@ -60,7 +61,7 @@ func BenchmarkServer(b *testing.B) {
 		benchServe(b, benchMux(), parent)
 	})
 	b.Run("noop_provider", func(b *testing.B) {
-		benchServe(b, httptrace.Handler(benchMux(), prop, mp, httptrace.WithTracerProvider(noop.NewTracerProvider())), parent)
+		benchServe(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(noop.NewTracerProvider())), parent)
 	})
 	b.Run("otelhttp_only_sampled_with_parent", func(b *testing.B) {
 		benchServe(b, otelhttp.NewHandler(benchMux(), "bench",
@@ -69,16 +70,16 @@ func BenchmarkServer(b *testing.B) {
 			otelhttp.WithTracerProvider(tp)), parent)
 	})
 	b.Run("sampled_with_parent", func(b *testing.B) {
-		benchServe(b, httptrace.Handler(benchMux(), prop, mp, httptrace.WithTracerProvider(tp)), parent)
+		benchServe(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), parent)
 	})
 	b.Run("sampled_root", func(b *testing.B) {
-		benchServe(b, httptrace.Handler(benchMux(), prop, mp, httptrace.WithTracerProvider(tp)), "")
+		benchServe(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), "")
 	})
 	healthz := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 	b.Run("health_path_bare", func(b *testing.B) {
 		benchServeRequest(b, benchMux(), healthz)
 	})
 	b.Run("health_path", func(b *testing.B) {
-		benchServeRequest(b, httptrace.Handler(benchMux(), prop, mp, httptrace.WithTracerProvider(tp)), healthz)
+		benchServeRequest(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), healthz)
 	})
 }

@@ -4,12 +4,14 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
+	internalconfig "github.com/asynctrace/asynctrace/internal/config"
+	"github.com/asynctrace/asynctrace/internal/propagators"
 )
 
-// DefaultHealthPaths returns the request paths that Middleware and Handler
+// DefaultHealthPaths returns the request paths that NewMiddleware and WrapHandler
 // serve without a span unless WithHealthPaths replaces them: /livez, /readyz,
 // /healthz and /metrics. Probes and scrapes arrive every few seconds and
 // would drown the traces people look for.
@@ -17,51 +19,55 @@ func DefaultHealthPaths() []string {
 	return []string{"/livez", "/readyz", "/healthz", "/metrics"}
 }
 
-// Option configures Middleware, Handler, Transport and Client.
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
-
+// config holds the settings of this package's options; the shared ones
+// (providers, propagators, span attributes) come from package asynctrace.
 type config struct {
-	tracerProvider trace.TracerProvider
-	meterProvider  metric.MeterProvider
-	propagators    propagation.TextMapPropagator
-	healthPaths    map[string]struct{}
-	filters        []func(*http.Request) bool
-	traceResponse  bool
-	routeFunc      func(*http.Request) string
-	otelhttpOpts   []otelhttp.Option
+	shared        internalconfig.Shared
+	healthPaths   map[string]struct{}
+	filters       []func(*http.Request) bool
+	traceResponse bool
+	routeFunc     func(*http.Request) string
+	otelhttpOpts  []otelhttp.Option
 }
 
-func newConfig(opts []Option) *config {
-	c := &config{traceResponse: true}
-	WithHealthPaths(DefaultHealthPaths()...).apply(c)
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
+func newConfig(fn string, opts []asynctrace.Option) *config {
+	c := &config{traceResponse: true, healthPaths: pathSet(DefaultHealthPaths())}
+	c.shared = internalconfig.Resolve("httptrace."+fn, "httptrace", opts, c)
 	return c
 }
 
+func option(name string, set func(*config)) asynctrace.Option {
+	return internalconfig.New(internalconfig.Option{Name: "httptrace." + name, Adapter: "httptrace", Local: set}).(asynctrace.Option)
+}
+
+func pathSet(paths []string) map[string]struct{} {
+	set := make(map[string]struct{}, len(paths))
+	for _, p := range paths {
+		set[p] = struct{}{}
+	}
+	return set
+}
+
 // otelhttpOptions translates the configuration into otelhttp options.
-// Providers and propagators left unset are not passed, so otelhttp falls back
-// to the otel globals, which it resolves lazily enough for a global set after
-// construction to take effect.
+// Providers left unset are not passed, so otelhttp falls back to the otel
+// globals, which delegate to a provider installed later. The propagator
+// left unset is the global one at the time of each request, or W3C Trace
+// Context and Baggage while none is installed.
 func (c *config) otelhttpOptions(extra ...otelhttp.Option) []otelhttp.Option {
-	opts := make([]otelhttp.Option, 0, 3+len(extra)+len(c.otelhttpOpts))
-	if c.tracerProvider != nil {
-		opts = append(opts, otelhttp.WithTracerProvider(c.tracerProvider))
+	opts := make([]otelhttp.Option, 0, 4+len(extra)+len(c.otelhttpOpts))
+	if c.shared.TracerProvider != nil {
+		opts = append(opts, otelhttp.WithTracerProvider(c.shared.TracerProvider))
 	}
-	if c.meterProvider != nil {
-		opts = append(opts, otelhttp.WithMeterProvider(c.meterProvider))
+	if c.shared.MeterProvider != nil {
+		opts = append(opts, otelhttp.WithMeterProvider(c.shared.MeterProvider))
 	}
-	if c.propagators != nil {
-		opts = append(opts, otelhttp.WithPropagators(c.propagators))
+	if c.shared.Propagator != nil {
+		opts = append(opts, otelhttp.WithPropagators(c.shared.Propagator))
+	} else {
+		opts = append(opts, otelhttp.WithPropagators(propagators.Dynamic{}))
+	}
+	if len(c.shared.SpanAttributes) > 0 {
+		opts = append(opts, otelhttp.WithSpanOptions(trace.WithAttributes(c.shared.SpanAttributes...)))
 	}
 	opts = append(opts, extra...)
 	// Caller-supplied otelhttp options come last so they can override ours.
@@ -83,55 +89,31 @@ func (c *config) traced(r *http.Request) bool {
 	return true
 }
 
-// WithTracerProvider sets the TracerProvider that creates the spans. Without
-// it the global provider (otel.GetTracerProvider) is used.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *config) { c.tracerProvider = tp })
-}
-
-// WithMeterProvider sets the MeterProvider for the HTTP metrics that otelhttp
-// records. Without it the global provider is used.
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(c *config) { c.meterProvider = mp })
-}
-
-// WithPropagators sets the propagator that extracts the incoming trace
-// context (server) and injects the outgoing one (client). Without it the
-// global propagator (otel.GetTextMapPropagator) is used.
-func WithPropagators(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c *config) { c.propagators = p })
-}
-
 // WithHealthPaths replaces DefaultHealthPaths(): requests whose URL path equals
 // one of paths exactly are served without a span, without trace context
 // extraction and without a traceresponse header. Call it with no paths to
 // trace every request.
-func WithHealthPaths(paths ...string) Option {
-	return optionFunc(func(c *config) {
-		c.healthPaths = make(map[string]struct{}, len(paths))
-		for _, p := range paths {
-			c.healthPaths[p] = struct{}{}
-		}
-	})
+func WithHealthPaths(paths ...string) asynctrace.Option {
+	set := pathSet(paths)
+	return option("WithHealthPaths", func(c *config) { c.healthPaths = set })
 }
 
 // WithFilter adds a server-side filter: a request is traced only if every
 // filter returns true. Filters run on every request, so keep them cheap.
 // Prefer this over otelhttp.WithFilter passed through WithOTelHTTPOptions:
 // requests rejected here skip the traceresponse header and route handling
-// as well.
-func WithFilter(f func(*http.Request) bool) Option {
-	return optionFunc(func(c *config) {
-		if f != nil {
-			c.filters = append(c.filters, f)
-		}
-	})
+// as well. It panics if f is nil.
+func WithFilter(f func(*http.Request) bool) asynctrace.Option {
+	if f == nil {
+		panic("httptrace.WithFilter: filter is nil")
+	}
+	return option("WithFilter", func(c *config) { c.filters = append(c.filters, f) })
 }
 
 // WithoutTraceResponse stops the server from returning the traceresponse
 // header, for services that must not reveal trace ids to their callers.
-func WithoutTraceResponse() Option {
-	return optionFunc(func(c *config) { c.traceResponse = false })
+func WithoutTraceResponse() asynctrace.Option {
+	return option("WithoutTraceResponse", func(c *config) { c.traceResponse = false })
 }
 
 // WithRouteFunc sets a function that reports the matched route template
@@ -140,15 +122,20 @@ func WithoutTraceResponse() Option {
 // after the handler returned, with the request the middleware received. A
 // result starting with "/" renames the server span to "{method} {route}" and
 // sets http.route on the span and on the request metrics; any other result
-// (such as "" for an unmatched request) leaves the name otelhttp chose.
-func WithRouteFunc(f func(*http.Request) string) Option {
-	return optionFunc(func(c *config) { c.routeFunc = f })
+// (such as "" for an unmatched request) leaves the name otelhttp chose. It
+// panics if f is nil.
+func WithRouteFunc(f func(*http.Request) string) asynctrace.Option {
+	if f == nil {
+		panic("httptrace.WithRouteFunc: function is nil")
+	}
+	return option("WithRouteFunc", func(c *config) { c.routeFunc = f })
 }
 
 // WithOTelHTTPOptions passes options straight to otelhttp (for example
 // otelhttp.WithSpanNameFormatter, otelhttp.WithPublicEndpointFn or
 // otelhttp.WithServerName). They are applied after the options this package
 // derives, so they win on conflict.
-func WithOTelHTTPOptions(opts ...otelhttp.Option) Option {
-	return optionFunc(func(c *config) { c.otelhttpOpts = append(c.otelhttpOpts, opts...) })
+func WithOTelHTTPOptions(opts ...otelhttp.Option) asynctrace.Option {
+	opts = append([]otelhttp.Option(nil), opts...)
+	return option("WithOTelHTTPOptions", func(c *config) { c.otelhttpOpts = append(c.otelhttpOpts, opts...) })
 }

@@ -8,23 +8,21 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
 )
 
 // A service traced end to end: the client call and the server request share
-// one trace, and the caller learns the trace id from the traceresponse header.
+// one trace, and the caller learns the trace id from the traceresponse
+// header. A tracer provider is all the setup needed: with no propagator
+// installed, W3C Trace Context and Baggage carry the trace.
 func Example() {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	opts := []httptrace.Option{
-		httptrace.WithTracerProvider(tp),
-		httptrace.WithPropagators(propagation.TraceContext{}),
-	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -33,10 +31,10 @@ func Example() {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})
-	srv := httptest.NewServer(httptrace.Handler(mux, opts...))
+	srv := httptest.NewServer(httptrace.WrapHandler(mux, asynctrace.WithTracerProvider(tp)))
 	defer srv.Close()
 
-	client := httptrace.Client(srv.Client(), opts...)
+	client := httptrace.WrapClient(srv.Client(), asynctrace.WithTracerProvider(tp))
 	for _, path := range []string{"/healthz", "/v1/orders/7"} {
 		resp, err := client.Get(srv.URL + path)
 		if err != nil {
@@ -64,8 +62,33 @@ func Example() {
 	//   client span "GET"
 }
 
+// Middleware for any router that takes func(http.Handler) http.Handler. The
+// server span continues the caller's trace from its traceparent header.
+func ExampleNewMiddleware() {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	mw := httptrace.NewMiddleware(asynctrace.WithTracerProvider(tp), httptrace.WithoutTraceResponse())
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+
+	req := httptest.NewRequest(http.MethodGet, "/work", nil)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+
+	s := rec.Ended()[0]
+	fmt.Printf("%s span %q in trace %s\n", s.SpanKind(), s.Name(), s.SpanContext().TraceID())
+	fmt.Printf("traceresponse: %q\n", w.Header().Get("traceresponse"))
+	// Output:
+	// server span "GET" in trace 4bf92f3577b34da6a3ce929d0e0e4736
+	// traceresponse: ""
+}
+
 // Outgoing requests carry the caller's trace in traceparent.
-func ExampleTransport() {
+func ExampleWrapTransport() {
 	tp := sdktrace.NewTracerProvider()
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
@@ -74,8 +97,7 @@ func ExampleTransport() {
 	}))
 	defer backend.Close()
 
-	client := &http.Client{Transport: httptrace.Transport(backend.Client().Transport,
-		httptrace.WithTracerProvider(tp), httptrace.WithPropagators(propagation.TraceContext{}))}
+	client := &http.Client{Transport: httptrace.WrapTransport(backend.Client().Transport, asynctrace.WithTracerProvider(tp))}
 
 	ctx, span := tp.Tracer("example").Start(context.Background(), "checkout")
 	defer span.End()

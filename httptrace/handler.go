@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/asynctrace/asynctrace"
 )
 
 // serverOperation is handed to otelhttp as the operation name. otelhttp's
@@ -18,13 +20,21 @@ const serverOperation = "http.server"
 // map can be written without re-canonicalising the key on every request.
 var traceResponseKey = http.CanonicalHeaderKey(TraceResponseHeader)
 
-// Middleware returns server middleware that starts a SERVER span for every
-// request not excluded by the health paths or WithFilter, continuing the
-// trace from the incoming traceparent when there is one. It fits anything
-// that takes func(http.Handler) http.Handler: chi's Use, echo.WrapMiddleware,
-// or plain composition with net/http.
-func Middleware(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+// NewMiddleware returns server middleware that starts a SERVER span for
+// every request not excluded by the health paths or WithFilter, continuing
+// the trace from the incoming traceparent when there is one. It fits
+// anything that takes func(http.Handler) http.Handler: net/http
+// composition, chi's Use, gorilla/mux's Use. The package documentation
+// shows the recipe for each framework.
+//
+// It takes the shared options of package asynctrace (WithTracerProvider,
+// WithMeterProvider, WithPropagators, WithSpanAttributes; the messaging
+// ones are ignored) and this package's own.
+func NewMiddleware(opts ...asynctrace.Option) func(http.Handler) http.Handler {
+	return newMiddleware(newConfig("NewMiddleware", opts))
+}
+
+func newMiddleware(c *config) func(http.Handler) http.Handler {
 	traced := otelhttp.NewMiddleware(serverOperation, c.otelhttpOptions()...)
 	return func(next http.Handler) http.Handler {
 		inSpan := traced(&spanHandler{next: next, cfg: c})
@@ -42,9 +52,13 @@ func Middleware(opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-// Handler wraps h with Middleware(opts...).
-func Handler(h http.Handler, opts ...Option) http.Handler {
-	return Middleware(opts...)(h)
+// WrapHandler returns h inside the middleware of [NewMiddleware]. It
+// panics if h is nil.
+func WrapHandler(h http.Handler, opts ...asynctrace.Option) http.Handler {
+	if h == nil {
+		panic("httptrace.WrapHandler: handler is nil")
+	}
+	return newMiddleware(newConfig("WrapHandler", opts))(h)
 }
 
 // spanHandler runs inside the otelhttp span.

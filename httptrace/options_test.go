@@ -2,6 +2,7 @@ package httptrace_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -9,23 +10,27 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace/noop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
+	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
 func TestOTelHTTPOptionsPassThrough(t *testing.T) {
-	f := newFixture(t, nil)
-	srv := serve(t, httptrace.Handler(okHandler("ok"), f.options(httptrace.WithOTelHTTPOptions(
+	tel := telemetrytest.New(t)
+	srv := serve(t, httptrace.WrapHandler(okHandler("ok"), tel.Options(httptrace.WithOTelHTTPOptions(
 		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }),
 		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string { return op + " " + r.URL.Path }),
 	))...))
 
 	_, _, hdr := get(t, srv, "/public", "00-"+upstreamTraceID+"-"+upstreamSpanID+"-01")
 
-	span := onlySpan(t, f.rec)
-	assert.Equal(t, "http.server /public", span.Name())
+	span := tel.One(t, "http.server /public")
 	// A public endpoint starts a new trace and links the caller's span.
 	assert.False(t, span.Parent().IsValid())
 	assert.NotEqual(t, upstreamTraceID, span.SpanContext().TraceID().String())
@@ -36,17 +41,21 @@ func TestOTelHTTPOptionsPassThrough(t *testing.T) {
 }
 
 func TestDefaultsResolveFromGlobalsAtRequestTime(t *testing.T) {
+	if !isolated(t) {
+		return
+	}
 	// Built before the globals are set, as a package-level handler would be.
-	h := httptrace.Handler(okHandler("ok"))
-	client := httptrace.Client(nil)
+	h := httptrace.WrapHandler(okHandler("ok"))
+	client := httptrace.WrapClient(nil)
 
-	f := newFixture(t, nil)
-	otel.SetTracerProvider(f.tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	tel := telemetrytest.New(t)
+	prevTP := otel.GetTracerProvider()
+	otel.SetTracerProvider(tel.TracerProvider)
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP) })
+	installGlobalPropagator(t, propagation.TraceContext{})
 
 	srv := serve(t, h)
-	ctx, parent := f.tp.Tracer("test").Start(context.Background(), "caller")
+	ctx, parent := tel.Root(context.Background(), "caller")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/x", nil)
 	require.NoError(t, err)
 	resp, err := client.Do(req)
@@ -55,9 +64,119 @@ func TestDefaultsResolveFromGlobalsAtRequestTime(t *testing.T) {
 	parent.End()
 	client.CloseIdleConnections()
 
-	spans := f.rec.Ended()
+	spans := tel.Recorder.Ended()
 	require.Len(t, spans, 3, "caller, client and server spans")
 	for _, s := range spans {
 		assert.Equal(t, parent.SpanContext().TraceID(), s.SpanContext().TraceID(), s.Name())
 	}
+}
+
+// wantPanic fails unless f panics with exactly want.
+func wantPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Errorf("no panic, want %q", want)
+			return
+		}
+		assert.Equal(t, want, fmt.Sprint(r))
+	}()
+	f()
+}
+
+func TestMisusePanics(t *testing.T) {
+	wantPanic(t, "httptrace.WrapHandler: handler is nil", func() { httptrace.WrapHandler(nil) })
+	wantPanic(t, "httptrace.WithFilter: filter is nil", func() { httptrace.WithFilter(nil) })
+	wantPanic(t, "httptrace.WithRouteFunc: function is nil", func() { httptrace.WithRouteFunc(nil) })
+}
+
+// An option of another adapter is a mistake caught where it is made.
+func TestConstructorsRejectOtherAdaptersOptions(t *testing.T) {
+	const tail = ": option watermilltrace.WithMaxUnsettled belongs to package watermilltrace and does not apply here"
+	foreign := watermilltrace.WithMaxUnsettled(1)
+	wantPanic(t, "httptrace.NewMiddleware"+tail, func() { httptrace.NewMiddleware(foreign) })
+	wantPanic(t, "httptrace.WrapHandler"+tail, func() { httptrace.WrapHandler(okHandler("ok"), foreign) })
+	wantPanic(t, "httptrace.WrapTransport"+tail, func() { httptrace.WrapTransport(nil, foreign) })
+	wantPanic(t, "httptrace.WrapClient"+tail, func() { httptrace.WrapClient(nil, foreign) })
+
+	// The messaging options of package asynctrace are accepted and have no
+	// effect on HTTP spans.
+	tel := telemetrytest.New(t)
+	srv := serve(t, httptrace.WrapHandler(okHandler("ok"), tel.Options(asynctrace.WithLinkToProducer(), asynctrace.WithMessageBodySize())...))
+	get(t, srv, "/x", "00-"+upstreamTraceID+"-"+upstreamSpanID+"-01")
+	assert.Equal(t, upstreamSpanID, tel.One(t, "GET").Parent().SpanID().String())
+}
+
+// Nil options are skipped by every constructor; the ones around them still
+// apply.
+func TestNilOptionsIgnored(t *testing.T) {
+	tel := telemetrytest.New(t)
+	opts := append([]asynctrace.Option{nil}, tel.Options(nil, httptrace.WithHealthPaths("/skip"), nil)...)
+	mux := http.NewServeMux()
+	mux.Handle("GET /a", okHandler("a"))
+	mux.Handle("GET /skip", okHandler("skip"))
+	srv := serve(t, httptrace.WrapHandler(mux, opts...))
+	mw := httptrace.NewMiddleware(opts...)(okHandler("b"))
+	srvB := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Pattern = "/b"
+		mw.ServeHTTP(w, r)
+	}))
+
+	client := httptrace.WrapClient(srv.Client(), opts...)
+	rt := httptrace.WrapTransport(srvB.Client().Transport, opts...)
+	for _, do := range []func() (*http.Response, error){
+		func() (*http.Response, error) { return client.Get(srv.URL + "/a") },
+		func() (*http.Response, error) { return client.Get(srv.URL + "/skip") },
+		func() (*http.Response, error) {
+			req, err := http.NewRequest(http.MethodPost, srvB.URL+"/b", nil)
+			require.NoError(t, err)
+			return rt.RoundTrip(req)
+		},
+	} {
+		resp, err := do()
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+	}
+	client.CloseIdleConnections()
+	srvB.Client().CloseIdleConnections()
+
+	tel.One(t, "GET /a")
+	tel.One(t, "POST /b")
+	assert.Len(t, tel.Ended("GET"), 2, "client spans of the two GETs")
+	tel.One(t, "POST")
+	assert.Len(t, tel.Recorder.Ended(), 5, "/skip is a health path: no server span")
+}
+
+// asynctrace.WithSpanAttributes labels the server and the client spans.
+func TestWithSpanAttributes(t *testing.T) {
+	tel := telemetrytest.New(t)
+	team := attribute.String("team", "payments")
+	srv := serve(t, httptrace.WrapHandler(okHandler("ok"), tel.Options(asynctrace.WithSpanAttributes(team, attribute.Int("shard", 3)))...))
+	client := httptrace.WrapClient(srv.Client(), tel.Options(asynctrace.WithSpanAttributes(team))...)
+
+	resp, err := client.Get(srv.URL + "/x")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	client.CloseIdleConnections()
+
+	var server, clientSpan sdktrace.ReadOnlySpan
+	for _, s := range tel.Ended("GET") {
+		switch s.SpanKind() {
+		case trace.SpanKindServer:
+			server = s
+		case trace.SpanKindClient:
+			clientSpan = s
+		}
+	}
+	require.NotNil(t, server, "server span")
+	require.NotNil(t, clientSpan, "client span")
+	telemetrytest.WantAttr(t, server, "team", "payments")
+	telemetrytest.WantAttr(t, server, "shard", int64(3))
+	telemetrytest.WantAttr(t, clientSpan, "team", "payments")
+	telemetrytest.NoAttr(t, clientSpan, "shard")
+	// otelhttp's own attributes are still there.
+	telemetrytest.WantAttr(t, server, "http.request.method", "GET")
+	telemetrytest.WantAttr(t, clientSpan, "http.request.method", "GET")
 }

@@ -4,9 +4,12 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/asynctrace/asynctrace"
 )
 
-// Transport wraps base (http.DefaultTransport when nil) so that every
+// WrapTransport wraps base (http.DefaultTransport when nil, as in
+// net/http) so that every
 // request made through it gets a CLIENT span named after the HTTP method, a
 // child of the span in the request's context, and carries that span's
 // context in the traceparent header (and whatever else the propagator
@@ -16,11 +19,18 @@ import (
 // The returned RoundTripper also has CloseIdleConnections, forwarded to
 // base, so that http.Client.CloseIdleConnections still reaches the
 // connection pool.
-func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+func WrapTransport(base http.RoundTripper, opts ...asynctrace.Option) http.RoundTripper {
+	return wrapTransport("WrapTransport", base, opts)
+}
+
+func wrapTransport(fn string, base http.RoundTripper, opts []asynctrace.Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	c := newConfig(opts)
+	if t, ok := base.(*transport); ok {
+		return t
+	}
+	c := newConfig(fn, opts)
 	return &transport{
 		traced: otelhttp.NewTransport(base, c.otelhttpOptions(otelhttp.WithSpanNameFormatter(clientSpanName))...),
 		base:   base,
@@ -46,17 +56,17 @@ func (t *transport) CloseIdleConnections() {
 	}
 }
 
-// Client returns a copy of base (a zero http.Client when nil) whose
-// transport is base's transport wrapped by Transport. base itself is not
-// modified. Requests must carry the caller's context
-// (http.NewRequestWithContext) for the client span to join the caller's
-// trace.
-func Client(base *http.Client, opts ...Option) *http.Client {
+// WrapClient returns a copy of base (a zero http.Client when nil, which
+// net/http treats as http.DefaultClient) whose transport is base's
+// transport wrapped by [WrapTransport]. base itself is not modified.
+// Requests must carry the caller's context (http.NewRequestWithContext) for
+// the client span to join the caller's trace.
+func WrapClient(base *http.Client, opts ...asynctrace.Option) *http.Client {
 	var c http.Client
 	if base != nil {
 		c = *base
 	}
-	c.Transport = Transport(c.Transport, opts...)
+	c.Transport = wrapTransport("WrapClient", c.Transport, opts)
 	return &c
 }
 

@@ -8,33 +8,25 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace/httptrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
-func spansByKind(spans []sdktrace.ReadOnlySpan, kind trace.SpanKind) []sdktrace.ReadOnlySpan {
-	var out []sdktrace.ReadOnlySpan
-	for _, s := range spans {
-		if s.SpanKind() == kind {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func TestClientTransportPropagatesToServer(t *testing.T) {
-	f := newFixture(t, nil)
+	tel := telemetrytest.New(t)
 	var gotTraceparent string
-	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The pattern names the server span apart from the client span.
+	backend := http.NewServeMux()
+	backend.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {
 		gotTraceparent = r.Header.Get("traceparent")
 		_, _ = io.WriteString(w, "pong")
 	})
-	srv := serve(t, httptrace.Handler(backend, f.options()...))
+	srv := serve(t, httptrace.WrapHandler(backend, tel.Options()...))
 
-	client := httptrace.Client(srv.Client(), f.options()...)
-	ctx, parent := f.tp.Tracer("test").Start(context.Background(), "caller")
+	client := httptrace.WrapClient(srv.Client(), tel.Options()...)
+	ctx, parent := tel.TracerProvider.Tracer("test").Start(context.Background(), "caller")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ping", nil)
 	require.NoError(t, err)
 	resp, err := client.Do(req)
@@ -45,14 +37,9 @@ func TestClientTransportPropagatesToServer(t *testing.T) {
 	parent.End()
 	assert.Equal(t, "pong", string(body))
 
-	spans := f.rec.Ended()
-	clients := spansByKind(spans, trace.SpanKindClient)
-	servers := spansByKind(spans, trace.SpanKindServer)
-	require.Len(t, clients, 1)
-	require.Len(t, servers, 1)
-	cs, ss := clients[0], servers[0]
-
-	assert.Equal(t, "GET", cs.Name())
+	cs, ss := tel.One(t, "GET"), tel.One(t, "GET /ping")
+	assert.Equal(t, trace.SpanKindClient, cs.SpanKind())
+	assert.Equal(t, trace.SpanKindServer, ss.SpanKind())
 	assert.Equal(t, parent.SpanContext().SpanID(), cs.Parent().SpanID(), "client span is a child of the caller")
 	assert.Equal(t, parent.SpanContext().TraceID(), cs.SpanContext().TraceID())
 	assert.Equal(t, cs.SpanContext().SpanID(), ss.Parent().SpanID(), "server span is a child of the client span")
@@ -65,47 +52,46 @@ func TestClientTransportPropagatesToServer(t *testing.T) {
 }
 
 func TestTransportWithoutParentStartsRoot(t *testing.T) {
-	f := newFixture(t, nil)
+	tel := telemetrytest.New(t)
 	srv := serve(t, okHandler("ok"))
 
-	rt := httptrace.Transport(srv.Client().Transport, f.options()...)
+	rt := httptrace.WrapTransport(srv.Client().Transport, tel.Options()...)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/x", nil)
 	require.NoError(t, err)
 	resp, err := rt.RoundTrip(req)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 
-	span := onlySpan(t, f.rec)
+	span := tel.One(t, "POST")
 	assert.Equal(t, trace.SpanKindClient, span.SpanKind())
-	assert.Equal(t, "POST", span.Name())
 	assert.False(t, span.Parent().IsValid())
 	assert.Empty(t, req.Header.Get("traceparent"), "the caller's request must not be modified")
 }
 
 func TestClientDoesNotModifyBase(t *testing.T) {
-	f := newFixture(t, nil)
+	tel := telemetrytest.New(t)
 	base := &http.Client{}
-	c := httptrace.Client(base, f.options()...)
+	c := httptrace.WrapClient(base, tel.Options()...)
 	assert.Nil(t, base.Transport, "base client must be left alone")
 	assert.NotNil(t, c.Transport)
 	assert.NotSame(t, base, c)
 
-	assert.NotNil(t, httptrace.Client(nil).Transport)
+	assert.NotNil(t, httptrace.WrapClient(nil).Transport)
 }
 
 func TestTransportRoundTripErrorIsRecorded(t *testing.T) {
-	f := newFixture(t, nil)
+	tel := telemetrytest.New(t)
 	srv := serve(t, okHandler("ok"))
 	url := srv.URL
 	srv.Close() // nothing listens any more
 
-	c := httptrace.Client(nil, f.options()...)
+	c := httptrace.WrapClient(nil, tel.Options()...)
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
 	_, err = c.Do(req)
 	require.Error(t, err)
 
-	span := onlySpan(t, f.rec)
+	span := tel.One(t, "GET")
 	assert.Equal(t, "Error", span.Status().Code.String())
 }
 
@@ -117,20 +103,20 @@ type closeRecorder struct {
 func (c *closeRecorder) CloseIdleConnections() { c.closed++ }
 
 func TestClientCloseIdleConnectionsReachesBase(t *testing.T) {
-	f := newFixture(t, nil)
+	tel := telemetrytest.New(t)
 	srv := serve(t, okHandler("ok"))
 	base := &closeRecorder{RoundTripper: srv.Client().Transport}
-	c := httptrace.Client(&http.Client{Transport: base}, f.options()...)
+	c := httptrace.WrapClient(&http.Client{Transport: base}, tel.Options()...)
 
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	c.CloseIdleConnections()
 	assert.Equal(t, 1, base.closed)
-	assert.Len(t, f.rec.Ended(), 1)
+	assert.Len(t, tel.Recorder.Ended(), 1)
 
 	// A base without the method is fine too.
-	plain := httptrace.Transport(roundTripFunc(func(*http.Request) (*http.Response, error) {
+	plain := httptrace.WrapTransport(roundTripFunc(func(*http.Request) (*http.Response, error) {
 		return nil, http.ErrNotSupported
 	}))
 	(&http.Client{Transport: plain}).CloseIdleConnections()
@@ -139,3 +125,20 @@ func TestClientCloseIdleConnectionsReachesBase(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Wrapping a wrapped transport, directly or through WrapClient, returns it
+// unchanged: a request gets one client span, not two.
+func TestWrapTransportTwiceIsOnce(t *testing.T) {
+	tel := telemetrytest.New(t)
+	srv := serve(t, okHandler("ok"))
+	once := httptrace.WrapTransport(srv.Client().Transport, tel.Options()...)
+	assert.Same(t, once, httptrace.WrapTransport(once, tel.Options()...))
+	client := httptrace.WrapClient(&http.Client{Transport: once}, tel.Options()...)
+	assert.Same(t, once, client.Transport)
+
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	client.CloseIdleConnections()
+	tel.One(t, "GET")
+}

@@ -82,7 +82,7 @@ func BenchmarkPublishReceive(b *testing.B) {
 			publish := raw.Publish
 			stop := raw.Stop
 			if v.wrap {
-				pub := pubsubtrace.NewPublisher(raw, benchOptions(tp)...)
+				pub := pubsubtrace.WrapPublisher(raw, benchOptions(tp)...)
 				publish, stop = pub.Publish, pub.Stop
 			}
 			var received atomic.Int64
@@ -168,7 +168,7 @@ func BenchmarkPublish(b *testing.B) {
 			publish := raw.Publish
 			stop := raw.Stop
 			if v.wrap {
-				pub := pubsubtrace.NewPublisher(raw, benchOptions(tp)...)
+				pub := pubsubtrace.WrapPublisher(raw, benchOptions(tp)...)
 				publish, stop = pub.Publish, pub.Stop
 			}
 			parentCtx := context.Background()
@@ -217,7 +217,7 @@ func BenchmarkPublishWrapper(b *testing.B) {
 			raw.Stop()
 			publish := raw.Publish
 			if v.wrap {
-				pub := pubsubtrace.NewPublisher(raw, benchOptions(tp)...)
+				pub := pubsubtrace.WrapPublisher(raw, benchOptions(tp)...)
 				defer pub.Stop()
 				publish = pub.Publish
 			}

@@ -2,12 +2,14 @@
 // cloud.google.com/go/pubsub/v2 client: a publisher wrapper, a wrapper for
 // Receive callbacks and an http.Handler for push subscriptions. The trace of
 // the request that published a message goes on, unbroken, in the code that
-// processes it, with W3C Trace Context and Baggage (or whatever propagator
-// is configured) in the message attributes.
+// processes it, with the trace context in the message attributes: W3C
+// Trace Context and Baggage unless another propagator is installed globally
+// or given with asynctrace.WithPropagators. A service that sets up only a
+// tracer provider keeps its traces whole.
 //
 // # Publishing
 //
-//	pub := pubsubtrace.NewPublisher(client.Publisher("orders"))
+//	pub := pubsubtrace.WrapPublisher(client.Publisher("orders"))
 //	defer pub.Stop()
 //	res := pub.Publish(ctx, &pubsub.Message{Data: payload})
 //
@@ -22,14 +24,11 @@
 //
 // The span ends when the client settles the publish, with the server-assigned
 // message ID or the error, whether or not anyone calls
-// [pubsub.PublishResult.Get]. One goroutine per Publisher, started with the
-// first Publish, waits on the outstanding results (an ordinary select over
-// the oldest few, reflect.Select over the oldest 256 when more are in flight)
-// and ends every ready span on each wake-up, so spans end within a
-// scheduling delay of their publish completing, in whatever order the client
-// completes them; there is no goroutine per message. (With more than 256
-// publishes in flight, one that completes before all the 256 older ones is
-// seen, and its span ended, within 10ms, when the whole queue is swept.)
+// [pubsub.PublishResult.Get]. Spans end within a scheduling delay of their
+// publish completing, in whatever order the client completes them, with one
+// goroutine per Publisher rather than one per message. (With more than 256
+// publishes in flight, one that completes before all the 256 older ones has
+// its span ended within 10ms.)
 // [Publisher.Stop] stops the wrapped publisher and waits until every span
 // has ended; [Publisher.Shutdown] does the same within a deadline and ends
 // the spans still open with [ErrAbandoned].
@@ -51,21 +50,29 @@
 // malformed or oversized one, is processed like any other, without a remote
 // parent.
 //
+// A callback that panics ends its span with the error "asynctrace: handler
+// panicked: <value>", and the panic goes on to the client; one that calls
+// runtime.Goexit (t.FailNow in a test) ends it with "asynctrace: handler
+// exited without returning".
+//
 // # Push subscriptions
 //
 //	http.Handle("/push", pubsubtrace.NewPushHandler(func(ctx context.Context, m *pubsubtrace.PushMessage) error {
 //		return process(ctx, m.Data)
 //	}))
 //
-// [PushHandler] decodes the push envelope ({"message": {"data", "attributes",
-// "messageId", "publishTime", "orderingKey"}, "subscription",
-// "deliveryAttempt"}, camelCase or snake_case), runs the handler inside the
-// same CONSUMER span as WrapHandler, and answers 204 when it returns nil
-// (Pub/Sub's acknowledgement) or 500 when it returns an error (Pub/Sub
-// delivers again). A body that is not a push envelope gets 400 with the
-// reason, a body over [PushHandler.MaxBodyBytes] 413, a method other than
-// POST 405; none of them reach the handler. Only the wrapped push format is
-// understood (not "payload unwrapping").
+// [NewPushHandler] returns an http.Handler that decodes the push envelope
+// ({"message": {"data", "attributes", "messageId", "publishTime",
+// "orderingKey"}, "subscription", "deliveryAttempt"}, camelCase or
+// snake_case), runs the handler inside the same CONSUMER span as
+// WrapHandler, and answers 204 when it returns nil (Pub/Sub's
+// acknowledgement) or 500 when it returns an error (Pub/Sub delivers
+// again). A body that is not a push envelope gets 400 with the
+// reason, a body over the limit of [WithMaxPushBodyBytes] (default
+// [DefaultMaxPushBodyBytes]) 413, a method other than POST 405; none of them
+// reach the handler. A handler that panics or calls runtime.Goexit gets its
+// span ended as a callback's is, and the message is recorded as nacked.
+// Only the wrapped push format is understood (not "payload unwrapping").
 //
 // # Spans and attributes
 //
@@ -102,13 +109,17 @@
 // # Options
 //
 // Every constructor takes the options of the asynctrace package:
-// WithTracerProvider, WithMeterProvider, WithPropagators (defaults: the otel
-// globals, resolved when used), WithSpanAttributes, WithLinkToProducer (start
-// process spans in the consumer's own trace, linked to the producer's span),
-// WithMessagingSystem, WithServerAddress, WithMessageBodySize and
-// WithFallbackKeyPrefixes. The settings only this package has are fields, set
-// before use as with the client's own PublishSettings:
-// [Publisher.GoogleClientKeys] and [PushHandler.MaxBodyBytes].
+// WithTracerProvider and WithMeterProvider (defaults: the otel globals,
+// looked up when used), WithPropagators (default: the global propagator once
+// one is installed, W3C Trace Context and Baggage until then),
+// WithSpanAttributes, WithLinkToProducer (start process spans in the
+// consumer's own trace, linked to the producer's span), WithMessagingSystem,
+// WithServerAddress, WithMessageBodySize and WithFallbackKeyPrefixes. This
+// package adds [WithGoogleClientKeys] and [WithMaxPushBodyBytes].
+//
+// A nil publisher, subscriber or handler makes the constructor panic, as
+// does an option of another adapter package (httptrace.WithoutTraceResponse,
+// say); nil options are ignored.
 //
 // # The client's built-in tracing
 //
@@ -119,12 +130,13 @@
 // not read. This package works with it in both directions:
 //
 //   - A message published with the built-in tracing alone is continued by
-//     WrapHandler and PushHandler: when a message has no plain traceparent,
-//     the googclient_ keys are read (see asynctrace.WithFallbackKeyPrefixes).
+//     WrapHandler and NewPushHandler: when a message has no plain
+//     traceparent, the googclient_ keys are read (see
+//     asynctrace.WithFallbackKeyPrefixes).
 //   - A subscriber that relies on the built-in tracing alone continues a
 //     message published through Publisher only if the googclient_ keys are
-//     written: set [Publisher.GoogleClientKeys] (off by default, as it costs
-//     up to two attributes per message). If the publishing client has the
+//     written: publish with [WithGoogleClientKeys] (off by default, as it
+//     costs up to two attributes per message). If the publishing client has the
 //     built-in tracing on, it writes those keys itself, for its "create"
 //     span, which is a child of the send span.
 //   - With the built-in tracing on at both ends and this package too, there
@@ -138,8 +150,8 @@
 // Turn the built-in tracing on only for the client's own spans (flow
 // control, batching, the publish, ack and modack calls); the traces stay
 // whole, with two consumer spans per message. In a fleet where some
-// subscribers rely on the built-in tracing alone, set GoogleClientKeys on
-// the publishers.
+// subscribers rely on the built-in tracing alone, give the publishers
+// WithGoogleClientKeys.
 //
 // # The v1 client
 //

@@ -13,7 +13,6 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/api/option"
@@ -50,16 +49,14 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	// In a service these come from the globals that the provider package
-	// installs; the example records spans in memory.
+	// In a service the tracer provider is usually the global one, the
+	// default; the example records spans in memory. With no propagator
+	// installed, W3C Trace Context and Baggage carry the trace.
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	opts := []asynctrace.Option{
-		asynctrace.WithTracerProvider(tp),
-		asynctrace.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
-	}
+	opts := []asynctrace.Option{asynctrace.WithTracerProvider(tp)}
 
-	pub := pubsubtrace.NewPublisher(client.Publisher(topic), opts...)
+	pub := pubsubtrace.WrapPublisher(client.Publisher(topic), opts...)
 	reqCtx, request := tp.Tracer("example").Start(ctx, "POST /orders")
 	if _, err := pub.Publish(reqCtx, &pubsub.Message{Data: []byte("order 42")}).Get(reqCtx); err != nil {
 		log.Fatal(err)
@@ -93,13 +90,14 @@ func Example() {
 
 // A push endpoint: Pub/Sub posts each message as a JSON envelope; the
 // handler runs inside a process span that continues the publisher's trace.
+// This endpoint refuses bodies over 1 MiB.
 func ExampleNewPushHandler() {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	h := pubsubtrace.NewPushHandler(func(ctx context.Context, m *pubsubtrace.PushMessage) error {
 		fmt.Printf("message %s: %q\n", m.ID, m.Data)
 		return nil
-	}, asynctrace.WithTracerProvider(tp), asynctrace.WithPropagators(propagation.TraceContext{}))
+	}, asynctrace.WithTracerProvider(tp), pubsubtrace.WithMaxPushBodyBytes(1<<20))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

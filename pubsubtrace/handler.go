@@ -2,24 +2,17 @@ package pubsubtrace
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/carrier"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
 // Handler is the callback [pubsub.Subscriber.Receive] takes.
 type Handler = func(context.Context, *pubsub.Message)
-
-// errHandlerExited ends the span of a message whose handler called
-// runtime.Goexit instead of returning.
-var errHandlerExited = errors.New("pubsubtrace: handler exited without returning")
 
 // WrapHandler returns a Receive callback that runs h inside a CONSUMER span
 // "process <subscription>": a child of the span that published the message
@@ -39,18 +32,16 @@ var errHandlerExited = errors.New("pubsubtrace: handler exited without returning
 //		pubsubtrace.Ack(ctx, m)
 //	}))
 //
-// A nil sub leaves the subscription unnamed (span name "process"); a nil h
-// panics, as net/http does for a nil handler.
+// sub names the subscription of the spans; it panics if sub or h is nil.
 func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) Handler {
+	if sub == nil {
+		panic("pubsubtrace.WrapHandler: subscriber is nil")
+	}
 	if h == nil {
-		panic("pubsubtrace: WrapHandler called with a nil handler")
+		panic("pubsubtrace.WrapHandler: handler is nil")
 	}
-	var name resourceName
-	if sub != nil {
-		name = parseResourceName(sub.String(), "subscriptions")
-	}
-	in := messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits},
-		append([]asynctrace.Option{asynctrace.WithSpanAttributes(projectAttributes(name.project)...)}, opts...)...)
+	name := parseResourceName(sub.String(), "subscriptions")
+	in, _ := newInstrumenter("WrapHandler", opts, projectAttributes(name.project)...)
 	// The subscriber does not know the topic; the conventions' Pub/Sub
 	// examples name the subscription as the consumer's destination.
 	dest := in.Destination(name.id, name.id, "")
@@ -66,22 +57,7 @@ func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) H
 		sc := &settleContext{Context: ctx, state: settleState{in: in, dest: dest}}
 		st := &sc.state
 		ctx = sc
-		returned := false
-		defer func() {
-			if returned {
-				return
-			}
-			r := recover()
-			if r == nil {
-				// runtime.Goexit: nothing to re-raise, but the span must end.
-				proc.End(st.settlement(), errHandlerExited)
-				return
-			}
-			proc.End(st.settlement(), fmt.Errorf("pubsubtrace: handler panicked: %v", r))
-			panic(r)
-		}()
-		h(ctx, m)
-		returned = true
+		messaging.Guard(func() { h(ctx, m) }, func(abort error) { proc.End(st.settlement(), abort) })
 		proc.End(st.settlement(), nil)
 	}
 }

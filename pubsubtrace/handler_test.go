@@ -10,11 +10,11 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
@@ -41,7 +41,7 @@ func wrapWith(f *fake, opts ...asynctrace.Option) func(pubsubtrace.Handler) pubs
 
 func TestHandlerContinuesForeignTraceparent(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	const spanID = "00f067aa0ba902b7"
 	id := f.srv.Publish(topicName, []byte("from elsewhere"), map[string]string{
@@ -50,11 +50,11 @@ func TestHandlerContinuesForeignTraceparent(t *testing.T) {
 	})
 
 	var gotBaggage string
-	f.receiveWith(t, 1, wrapWith(f, tel.options()...), func(ctx context.Context, m *pubsub.Message) {
+	f.receiveWith(t, 1, wrapWith(f, tel.Options()...), func(ctx context.Context, m *pubsub.Message) {
 		gotBaggage = baggage.FromContext(ctx).Member("origin").Value()
 		pubsubtrace.Ack(ctx, m)
 	})
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
 	if p.SpanContext().TraceID().String() != traceID || p.Parent().SpanID().String() != spanID {
 		t.Fatalf("process span trace %s parent %s, want %s/%s", p.SpanContext().TraceID(), p.Parent().SpanID(), traceID, spanID)
 	}
@@ -64,7 +64,7 @@ func TestHandlerContinuesForeignTraceparent(t *testing.T) {
 	if gotBaggage != "java" {
 		t.Fatalf("baggage = %q", gotBaggage)
 	}
-	if v, _ := attrOf(p, semconv.MessagingMessageIDKey); v.AsString() != id {
+	if v, _ := telemetrytest.Attr(p, semconv.MessagingMessageIDKey); v.AsString() != id {
 		t.Fatalf("message id = %q, want %q", v.AsString(), id)
 	}
 	waitAcked(t, f, id)
@@ -81,17 +81,17 @@ func TestHandlerIgnoresMalformedAndOversizedContext(t *testing.T) {
 	for name, attrs := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t, nil)
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			id := f.srv.Publish(topicName, []byte("payload"), attrs)
 			var handled bool
-			f.receiveWith(t, 1, wrapWith(f, tel.options()...), func(ctx context.Context, m *pubsub.Message) {
+			f.receiveWith(t, 1, wrapWith(f, tel.Options()...), func(ctx context.Context, m *pubsub.Message) {
 				handled = string(m.Data) == "payload"
 				pubsubtrace.Ack(ctx, m)
 			})
 			if !handled {
 				t.Fatal("handler did not see the message")
 			}
-			p := tel.waitEnded(t, "process "+subID, 1)[0]
+			p := tel.WaitEnded(t, "process "+subID, 1)[0]
 			if p.Parent().IsValid() {
 				t.Fatalf("process span has parent %v from malformed context", p.Parent())
 			}
@@ -102,7 +102,7 @@ func TestHandlerIgnoresMalformedAndOversizedContext(t *testing.T) {
 
 func TestHandlerRecordsNackAndDeliveryAttempt(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	ctx := context.Background()
 	const dlqName = "projects/" + project + "/topics/dead-letters"
 	const dlSubName = "projects/" + project + "/subscriptions/with-dlq"
@@ -132,20 +132,20 @@ func TestHandlerRecordsNackAndDeliveryAttempt(t *testing.T) {
 		}
 		pubsubtrace.Ack(ctx, m)
 		cancel()
-	}, tel.options()...))
+	}, tel.Options()...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spans := tel.waitEnded(t, "process with-dlq", 2)
+	spans := tel.WaitEnded(t, "process with-dlq", 2)
 	for i, s := range spans[:2] {
 		wantSettle := []string{"nack", "ack"}[i]
-		if v, _ := attrOf(s, "asynctrace.message.settlement"); v.AsString() != wantSettle {
+		if v, _ := telemetrytest.Attr(s, "asynctrace.message.settlement"); v.AsString() != wantSettle {
 			t.Errorf("delivery %d settlement = %q, want %q", i+1, v.AsString(), wantSettle)
 		}
-		if v, _ := attrOf(s, semconv.MessagingGCPPubSubMessageDeliveryAttemptKey); v.AsInt64() != int64(i+1) {
+		if v, _ := telemetrytest.Attr(s, semconv.MessagingGCPPubSubMessageDeliveryAttemptKey); v.AsInt64() != int64(i+1) {
 			t.Errorf("delivery %d delivery_attempt = %d", i+1, v.AsInt64())
 		}
-		if v, _ := attrOf(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "key-1" {
+		if v, _ := telemetrytest.Attr(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "key-1" {
 			t.Errorf("delivery %d ordering key = %q", i+1, v.AsString())
 		}
 	}
@@ -153,15 +153,15 @@ func TestHandlerRecordsNackAndDeliveryAttempt(t *testing.T) {
 
 func TestHandlerWithoutSettleHelpersRecordsNone(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	id := f.srv.Publish(topicName, []byte("x"), nil)
-	f.receiveWith(t, 1, wrapWith(f, tel.options()...), func(_ context.Context, m *pubsub.Message) {
+	f.receiveWith(t, 1, wrapWith(f, tel.Options()...), func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
 	})
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
 	// Without Ack or Nack of this package the settlement is unknown and
 	// not recorded.
-	if v, ok := attrOf(p, "asynctrace.message.settlement"); ok {
+	if v, ok := telemetrytest.Attr(p, "asynctrace.message.settlement"); ok {
 		t.Fatalf("settlement = %q, want none recorded", v.AsString())
 	}
 	waitAcked(t, f, id)
@@ -169,21 +169,21 @@ func TestHandlerWithoutSettleHelpersRecordsNone(t *testing.T) {
 
 func TestHandlerLinkToProducer(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	if _, err := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")}).Get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	pub.Stop()
-	f.receiveWith(t, 1, wrapWith(f, tel.options(asynctrace.WithLinkToProducer())...), func(ctx context.Context, m *pubsub.Message) {
+	f.receiveWith(t, 1, wrapWith(f, tel.Options(asynctrace.WithLinkToProducer())...), func(ctx context.Context, m *pubsub.Message) {
 		pubsubtrace.Ack(ctx, m)
 	})
-	send := tel.waitEnded(t, "send "+topicID, 1)[0]
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	send := tel.WaitEnded(t, "send "+topicID, 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
 	if p.SpanContext().TraceID() == send.SpanContext().TraceID() {
 		t.Fatal("with WithLinkToProducer the process span continued the producer's trace")
 	}
-	if !hasLinkTo(p, send.SpanContext()) {
+	if !telemetrytest.HasLinkTo(p, send.SpanContext()) {
 		t.Fatal("process span has no link to the send span")
 	}
 }
@@ -192,8 +192,8 @@ func TestHandlerLinkToProducer(t *testing.T) {
 // for the traceparent only; the baggage is dropped, the publish succeeds.
 func TestPublishKeepsAttributeLimit(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	attrs := map[string]string{}
 	for i := range 99 {
 		attrs["user-"+strings.Repeat("a", i%7)+string(rune('A'+i%26))+string(rune('a'+i/26))] = "v"
@@ -203,7 +203,7 @@ func TestPublishKeepsAttributeLimit(t *testing.T) {
 	}
 	member, _ := baggage.NewMember("tenant", "acme")
 	bag, _ := baggage.New(member)
-	ctx, span := tel.tp.Tracer("test").Start(baggage.ContextWithBaggage(context.Background(), bag), "request")
+	ctx, span := tel.TracerProvider.Tracer("test").Start(baggage.ContextWithBaggage(context.Background(), bag), "request")
 	defer span.End()
 	id, err := pub.Publish(ctx, &pubsub.Message{Data: []byte("x"), Attributes: attrs}).Get(ctx)
 	if err != nil {
@@ -223,48 +223,4 @@ func TestPublishKeepsAttributeLimit(t *testing.T) {
 	if trace.SpanContextFromContext(ctx).TraceID().String() != stored["traceparent"][3:35] {
 		t.Fatal("traceparent is not the caller's trace")
 	}
-}
-
-// A panicking handler still ends its span, with the panic as the error, and
-// the panic goes on to the caller.
-func TestHandlerPanicEndsSpan(t *testing.T) {
-	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	h := pubsubtrace.WrapHandler(f.client.Subscriber(subName), func(context.Context, *pubsub.Message) {
-		panic("kaput")
-	}, tel.options()...)
-	func() {
-		defer func() {
-			if r := recover(); r != "kaput" {
-				t.Fatalf("recovered %v, want the handler's panic", r)
-			}
-		}()
-		h(context.Background(), &pubsub.Message{ID: "m1", Data: []byte("x")})
-	}()
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
-	if p.Status().Code != codes.Error || !strings.Contains(p.Status().Description, "kaput") {
-		t.Fatalf("status %v", p.Status())
-	}
-}
-
-func TestConstructorsRejectNil(t *testing.T) {
-	for name, f := range map[string]func(){
-		"NewPublisher":   func() { pubsubtrace.NewPublisher(nil) },
-		"WrapHandler":    func() { pubsubtrace.WrapHandler(nil, nil) },
-		"NewPushHandler": func() { pubsubtrace.NewPushHandler(nil) },
-	} {
-		func() {
-			defer func() {
-				r, _ := recover().(string)
-				if !strings.Contains(r, "pubsubtrace: "+name) {
-					t.Errorf("%s(nil) panicked with %q", name, r)
-				}
-			}()
-			f()
-		}()
-	}
-	// A nil subscriber is allowed: the span has no subscription name.
-	tel := newTelemetry(t)
-	pubsubtrace.WrapHandler(nil, func(context.Context, *pubsub.Message) {}, tel.options()...)(context.Background(), &pubsub.Message{ID: "x"})
-	tel.waitEnded(t, "process", 1)
 }

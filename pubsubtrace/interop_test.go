@@ -9,14 +9,16 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
 // useGlobal installs tel's tracer provider globally for the client's
 // built-in tracing, which reads only the global, and restores the old one.
-func useGlobal(t *testing.T, tel *telemetry) {
+func useGlobal(t *testing.T, tel *telemetrytest.Telemetry) {
 	prev := otel.GetTracerProvider()
-	otel.SetTracerProvider(tel.tp)
+	otel.SetTracerProvider(tel.TracerProvider)
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 }
 
@@ -34,7 +36,7 @@ func byName(tb testing.TB, spans []sdktrace.ReadOnlySpan, name string) sdktrace.
 		}
 	}
 	if found == nil {
-		tb.Fatalf("no %q span among %v", name, spanNames(spans))
+		tb.Fatalf("no %q span among %v", name, telemetrytest.SpanNames(spans))
 	}
 	return found
 }
@@ -42,7 +44,7 @@ func byName(tb testing.TB, spans []sdktrace.ReadOnlySpan, name string) sdktrace.
 // A message from a publisher that uses only the built-in tracing
 // (googclient_traceparent) is continued by WrapHandler.
 func TestInteropBuiltInPublisherToWrapHandler(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	useGlobal(t, tel)
 	f := newFake(t, nil)
 	pubClient := f.newClient(t, builtIn)
@@ -55,31 +57,32 @@ func TestInteropBuiltInPublisherToWrapHandler(t *testing.T) {
 	if f.srv.Message(id).Attributes["googclient_traceparent"] == "" {
 		t.Fatalf("built-in tracing wrote no googclient_traceparent: %v", f.srv.Message(id).Attributes)
 	}
-	f.receiveWith(t, 1, wrapWith(f, tel.options()...), func(ctx context.Context, m *pubsub.Message) {
+	f.receiveWith(t, 1, wrapWith(f, tel.Options()...), func(ctx context.Context, m *pubsub.Message) {
 		pubsubtrace.Ack(ctx, m)
 	})
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
-	create := tel.waitEnded(t, topicID+" create", 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
+	create := tel.WaitEnded(t, topicID+" create", 1)[0]
 	if p.Parent().SpanID() != create.SpanContext().SpanID() || p.SpanContext().TraceID() != create.SpanContext().TraceID() {
 		t.Fatalf("process span's parent = %s, want the built-in create span %s", p.Parent().SpanID(), create.SpanContext().SpanID())
 	}
 }
 
-// A message published through Publisher with GoogleClientKeys is continued
-// by a subscriber that uses only the built-in tracing; without the option it
-// is not.
+// A message published through Publisher with WithGoogleClientKeys is
+// continued by a subscriber that uses only the built-in tracing; without the
+// option it is not.
 func TestInteropPublisherToBuiltInSubscriber(t *testing.T) {
 	for _, withKeys := range []bool{true, false} {
-		name := "without GoogleClientKeys"
+		name := "without WithGoogleClientKeys"
+		var opts []asynctrace.Option
 		if withKeys {
-			name = "with GoogleClientKeys"
+			name = "with WithGoogleClientKeys"
+			opts = append(opts, pubsubtrace.WithGoogleClientKeys())
 		}
 		t.Run(name, func(t *testing.T) {
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			useGlobal(t, tel)
 			f := newFake(t, nil)
-			pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
-			pub.GoogleClientKeys = withKeys
+			pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options(opts...)...)
 			attrs := map[string]string{"a": "b"}
 			id, err := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x"), Attributes: attrs}).Get(context.Background())
 			pub.Stop()
@@ -95,8 +98,8 @@ func TestInteropPublisherToBuiltInSubscriber(t *testing.T) {
 			}
 			subClient := f.newClient(t, builtIn)
 			receiveOn(t, subClient, 1, nil, func(_ context.Context, m *pubsub.Message) { m.Ack() })
-			send := tel.waitEnded(t, "send "+topicID, 1)[0]
-			subscribe := tel.waitEnded(t, subID+" subscribe", 1)[0]
+			send := tel.WaitEnded(t, "send "+topicID, 1)[0]
+			subscribe := tel.WaitEnded(t, subID+" subscribe", 1)[0]
 			continued := subscribe.SpanContext().TraceID() == send.SpanContext().TraceID() &&
 				subscribe.Parent().SpanID() == send.SpanContext().SpanID()
 			if continued != withKeys {
@@ -110,12 +113,12 @@ func TestInteropPublisherToBuiltInSubscriber(t *testing.T) {
 // span a child of our send span, the built-in spans beside ours in the same
 // trace, no span with two parents or a parent in another trace.
 func TestInteropBuiltInBothEndsPlusAsynctrace(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	useGlobal(t, tel)
 	f := newFake(t, nil)
 	pubClient := f.newClient(t, builtIn)
-	pub := pubsubtrace.NewPublisher(pubClient.Publisher(topicName), tel.options()...)
-	ctx, root := tel.tp.Tracer("test").Start(context.Background(), "request")
+	pub := pubsubtrace.WrapPublisher(pubClient.Publisher(topicName), tel.Options()...)
+	ctx, root := tel.TracerProvider.Tracer("test").Start(context.Background(), "request")
 	attrs := map[string]string{"a": "b"}
 	msg := &pubsub.Message{Data: []byte("x"), Attributes: attrs}
 	id, err := pub.Publish(ctx, msg).Get(ctx)
@@ -138,14 +141,14 @@ func TestInteropBuiltInBothEndsPlusAsynctrace(t *testing.T) {
 	sub := subClient.Subscriber(subName)
 	var ambientInHandler trace.SpanContext
 	receiveOn(t, subClient, 1, func(h pubsubtrace.Handler) pubsubtrace.Handler {
-		return pubsubtrace.WrapHandler(sub, h, tel.options()...)
+		return pubsubtrace.WrapHandler(sub, h, tel.Options()...)
 	}, func(ctx context.Context, m *pubsub.Message) {
 		ambientInHandler = trace.SpanContextFromContext(ctx)
 		pubsubtrace.Ack(ctx, m)
 	})
-	tel.waitEnded(t, subID+" process", 1) // the built-in one ends on Ack
-	tel.waitEnded(t, "process "+subID, 1)
-	spans := tel.rec.Ended()
+	tel.WaitEnded(t, subID+" process", 1) // the built-in one ends on Ack
+	tel.WaitEnded(t, "process "+subID, 1)
+	spans := tel.Recorder.Ended()
 
 	send := byName(t, spans, "send "+topicID)
 	ours := byName(t, spans, "process "+subID)
@@ -171,7 +174,7 @@ func TestInteropBuiltInBothEndsPlusAsynctrace(t *testing.T) {
 	if ours.Parent().SpanID() != send.SpanContext().SpanID() {
 		t.Errorf("our process span's parent = %s, want our send span", ours.Parent().SpanID())
 	}
-	if !hasLinkTo(ours, builtInProcess.SpanContext()) {
+	if !telemetrytest.HasLinkTo(ours, builtInProcess.SpanContext()) {
 		t.Error("our process span does not link the built-in process span it ran in")
 	}
 	if ambientInHandler.SpanID() != ours.SpanContext().SpanID() {

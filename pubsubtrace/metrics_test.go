@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
@@ -23,10 +24,14 @@ type point struct {
 	sum   float64 // histogram sum
 }
 
-func collect(t *testing.T, tel *telemetry) map[string]map[attribute.Distinct]point {
+func collect(t *testing.T, tel *telemetrytest.Telemetry) map[string]map[attribute.Distinct]point {
 	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := tel.Reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
 	out := map[string]map[attribute.Distinct]point{}
-	for _, sm := range tel.metrics(t).ScopeMetrics {
+	for _, sm := range rm.ScopeMetrics {
 		if sm.Scope.Name != "github.com/asynctrace/asynctrace/pubsubtrace" {
 			continue
 		}
@@ -92,11 +97,11 @@ func wantPoints(t *testing.T, got map[string]map[attribute.Distinct]point, metri
 
 func TestPublishMetrics(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	const delay = 100 * time.Millisecond
 	raw.PublishSettings.DelayThreshold = delay
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	var results []*pubsub.PublishResult
 	for range 3 {
 		results = append(results, pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")}))
@@ -128,12 +133,12 @@ func TestPublishMetrics(t *testing.T) {
 
 func TestReceiveMetrics(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	for range 2 {
 		f.srv.Publish(topicName, []byte("x"), nil)
 	}
 	const work = 20 * time.Millisecond
-	f.receiveWith(t, 2, wrapWith(f, tel.options()...), func(ctx context.Context, m *pubsub.Message) {
+	f.receiveWith(t, 2, wrapWith(f, tel.Options()...), func(ctx context.Context, m *pubsub.Message) {
 		time.Sleep(work)
 		pubsubtrace.Ack(ctx, m)
 	})
@@ -152,14 +157,14 @@ func TestReceiveMetrics(t *testing.T) {
 }
 
 func TestPushMetrics(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fail := errors.New("boom")
 	h := pubsubtrace.NewPushHandler(func(_ context.Context, m *pubsubtrace.PushMessage) error {
 		if m.Attributes["fail"] == "yes" {
 			return fail
 		}
 		return nil
-	}, tel.options()...)
+	}, tel.Options()...)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for _, attrs := range []map[string]string{nil, nil, {"fail": "yes"}} {

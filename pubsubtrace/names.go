@@ -1,6 +1,15 @@
 package pubsubtrace
 
-import "strings"
+import (
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/carrier"
+	"github.com/asynctrace/asynctrace/internal/config"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
 
 // scope is the instrumentation scope name of every tracer and meter the
 // package creates.
@@ -8,6 +17,17 @@ const scope = "github.com/asynctrace/asynctrace/pubsubtrace"
 
 // system is the messaging.system value the semantic conventions give Pub/Sub.
 const system = "gcp_pubsub"
+
+// newInstrumenter applies opts for the constructor fn. extra are the span
+// attributes the adapter adds before the user's options.
+func newInstrumenter(fn string, opts []asynctrace.Option, extra ...attribute.KeyValue) (*messaging.Instrumenter, settings) {
+	s := settings{maxPushBodyBytes: DefaultMaxPushBodyBytes}
+	cfg := config.Resolve("pubsubtrace."+fn, "pubsubtrace", opts, &s)
+	if len(extra) > 0 {
+		cfg.SpanAttributes = append(extra[:len(extra):len(extra)], cfg.SpanAttributes...)
+	}
+	return messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits}, cfg), s
+}
 
 // resourceName is a Pub/Sub topic or subscription name split into the parts
 // the spans need. Pub/Sub names are "projects/{project}/{collection}/{id}";

@@ -10,22 +10,24 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
 func TestPublishReceiveOneTrace(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 
 	member, _ := baggage.NewMember("tenant", "acme")
 	bag, _ := baggage.New(member)
-	ctx, parent := tel.tp.Tracer("test").Start(baggage.ContextWithBaggage(context.Background(), bag), "request")
+	ctx, parent := tel.TracerProvider.Tracer("test").Start(baggage.ContextWithBaggage(context.Background(), bag), "request")
 	attrs := map[string]string{"kind": "order"}
 	before := maps.Clone(attrs)
 	msg := &pubsub.Message{Data: []byte("hello"), Attributes: attrs}
@@ -47,21 +49,21 @@ func TestPublishReceiveOneTrace(t *testing.T) {
 		t.Fatalf("stored attributes = %v, want kind, traceparent and baggage", stored.Attributes)
 	}
 	if _, ok := stored.Attributes["googclient_traceparent"]; ok {
-		t.Fatalf("googclient_traceparent written without GoogleClientKeys: %v", stored.Attributes)
+		t.Fatalf("googclient_traceparent written without WithGoogleClientKeys: %v", stored.Attributes)
 	}
 
 	var gotBaggage string
 	var handlerSpan trace.SpanContext
 	f.receiveWith(t, 1, func(h pubsubtrace.Handler) pubsubtrace.Handler {
-		return pubsubtrace.WrapHandler(f.client.Subscriber(subName), h, tel.options()...)
+		return pubsubtrace.WrapHandler(f.client.Subscriber(subName), h, tel.Options()...)
 	}, func(ctx context.Context, m *pubsub.Message) {
 		gotBaggage = baggage.FromContext(ctx).Member("tenant").Value()
 		handlerSpan = trace.SpanContextFromContext(ctx)
 		pubsubtrace.Ack(ctx, m)
 	})
 
-	sends := tel.waitEnded(t, "send "+topicID, 1)
-	procs := tel.waitEnded(t, "process "+subID, 1)
+	sends := tel.WaitEnded(t, "send "+topicID, 1)
+	procs := tel.WaitEnded(t, "process "+subID, 1)
 	send, proc := sends[0], procs[0]
 	if send.SpanKind() != trace.SpanKindProducer || proc.SpanKind() != trace.SpanKindConsumer {
 		t.Fatalf("kinds = %v, %v", send.SpanKind(), proc.SpanKind())
@@ -90,7 +92,7 @@ func TestPublishReceiveOneTrace(t *testing.T) {
 		"gcp.project_id":             project,
 	}
 	for k, v := range wantSend {
-		if got, _ := attrOf(send, attributeKey(k)); got.AsString() != v {
+		if got, _ := telemetrytest.Attr(send, attribute.Key(k)); got.AsString() != v {
 			t.Errorf("send %s = %q, want %q", k, got.AsString(), v)
 		}
 	}
@@ -104,19 +106,19 @@ func TestPublishReceiveOneTrace(t *testing.T) {
 		"asynctrace.message.settlement":           "ack",
 	}
 	for k, v := range wantProc {
-		if got, _ := attrOf(proc, attributeKey(k)); got.AsString() != v {
+		if got, _ := telemetrytest.Attr(proc, attribute.Key(k)); got.AsString() != v {
 			t.Errorf("process %s = %q, want %q", k, got.AsString(), v)
 		}
 	}
-	if _, ok := attrOf(proc, semconv.MessagingGCPPubSubMessageOrderingKeyKey); ok {
+	if _, ok := telemetrytest.Attr(proc, semconv.MessagingGCPPubSubMessageOrderingKeyKey); ok {
 		t.Errorf("ordering key recorded for a message without one")
 	}
 }
 
 func TestPublishSpanEndsWithoutGet(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	defer pub.Stop()
 
 	const n = 50
@@ -124,10 +126,10 @@ func TestPublishSpanEndsWithoutGet(t *testing.T) {
 		// The results are dropped on purpose: nobody calls Get.
 		pub.Publish(context.Background(), &pubsub.Message{Data: []byte{byte(i)}})
 	}
-	sends := tel.waitEnded(t, "send "+topicID, n)
+	sends := tel.WaitEnded(t, "send "+topicID, n)
 	ids := map[string]bool{}
 	for _, s := range sends {
-		v, ok := attrOf(s, semconv.MessagingMessageIDKey)
+		v, ok := telemetrytest.Attr(s, semconv.MessagingMessageIDKey)
 		if !ok || v.AsString() == "" {
 			t.Fatalf("send span without message id")
 		}
@@ -148,20 +150,20 @@ func TestPublishSpanEndsWithoutGet(t *testing.T) {
 
 func TestPublishEndTimeIsCompletionTime(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	// Hold messages in the client for a while so the publish clearly ends
 	// after Publish returns.
 	raw.PublishSettings.DelayThreshold = 300 * time.Millisecond
 	raw.PublishSettings.CountThreshold = 1000
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	defer pub.Stop()
 
 	start := time.Now()
 	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")})
 	<-res.Ready()
 	ready := time.Now()
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
 	if s.EndTime().Before(start.Add(250 * time.Millisecond)) {
 		t.Fatalf("span ended %v after Publish, before the publish completed (%v)", s.EndTime().Sub(start), ready.Sub(start))
 	}
@@ -172,8 +174,8 @@ func TestPublishEndTimeIsCompletionTime(t *testing.T) {
 
 func TestPublishErrorEndsSpan(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	defer pub.Stop()
 
 	// Ordering keys need EnableMessageOrdering; the client fails the
@@ -182,45 +184,45 @@ func TestPublishErrorEndsSpan(t *testing.T) {
 	if _, err := res.Get(context.Background()); err == nil {
 		t.Fatal("publish with an ordering key succeeded without message ordering")
 	}
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
 	if s.Status().Code != codes.Error {
 		t.Fatalf("status = %v, want error", s.Status())
 	}
-	if v, _ := attrOf(s, semconv.ErrorTypeKey); v.AsString() == "" {
+	if v, _ := telemetrytest.Attr(s, semconv.ErrorTypeKey); v.AsString() == "" {
 		t.Fatal("no error.type")
 	}
-	if v, _ := attrOf(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "k" {
+	if v, _ := telemetrytest.Attr(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "k" {
 		t.Fatalf("ordering key = %q", v.AsString())
 	}
 }
 
 func TestPublishOrderingKeyRecorded(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	raw.EnableMessageOrdering = true
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x"), OrderingKey: "customer-7"})
 	if _, err := res.Get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	pub.Stop()
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
-	if v, _ := attrOf(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "customer-7" {
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
+	if v, _ := telemetrytest.Attr(s, semconv.MessagingGCPPubSubMessageOrderingKeyKey); v.AsString() != "customer-7" {
 		t.Fatalf("ordering key = %q", v.AsString())
 	}
 }
 
 func TestPublishAfterStop(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	pub.Stop()
 	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")})
 	if _, err := res.Get(context.Background()); !errors.Is(err, pubsub.ErrPublisherStopped) {
 		t.Fatalf("err = %v, want ErrPublisherStopped", err)
 	}
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
 	if s.Status().Code != codes.Error {
 		t.Fatalf("status = %v", s.Status())
 	}
@@ -229,11 +231,11 @@ func TestPublishAfterStop(t *testing.T) {
 
 func TestShutdownEndsOutstandingSpans(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	raw.PublishSettings.DelayThreshold = time.Hour
 	raw.PublishSettings.CountThreshold = 1000
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	const n = 20
 	results := make([]*pubsub.PublishResult, n)
 	for i := range n {
@@ -252,12 +254,12 @@ func TestShutdownEndsOutstandingSpans(t *testing.T) {
 			t.Fatal("a result is not ready after Shutdown")
 		}
 	}
-	sends := tel.ended("send " + topicID)
+	sends := tel.Ended("send " + topicID)
 	if len(sends) != n {
 		t.Fatalf("%d send spans ended at Shutdown, want %d", len(sends), n)
 	}
 	for _, s := range sends {
-		if v, _ := attrOf(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
+		if v, _ := telemetrytest.Attr(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
 			t.Fatal("a send span has no message id")
 		}
 	}
@@ -265,12 +267,12 @@ func TestShutdownEndsOutstandingSpans(t *testing.T) {
 
 func TestShutdownAbandonsWhenContextEnds(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	// The server answers nothing until released, so the publish hangs.
 	f.srv.SetAutoPublishResponse(false)
 	raw.PublishSettings.Timeout = 3 * time.Second
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -283,11 +285,11 @@ func TestShutdownAbandonsWhenContextEnds(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("shutdown took %v", time.Since(start))
 	}
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
 	if len(s.Events()) == 0 || s.Status().Code != codes.Error {
 		t.Fatalf("abandoned span: status %v events %d", s.Status(), len(s.Events()))
 	}
-	if v, _ := attrOf(s, semconv.ErrorTypeKey); v.AsString() == "" {
+	if v, _ := telemetrytest.Attr(s, semconv.ErrorTypeKey); v.AsString() == "" {
 		t.Fatal("no error.type on the abandoned span")
 	}
 	// Release the server's held publish so that the client's and the
@@ -302,26 +304,26 @@ func TestShutdownAbandonsWhenContextEnds(t *testing.T) {
 // and sweeps the rest, and every span still ends without Get or Stop.
 func TestPublishManyOutstanding(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	raw.PublishSettings.DelayThreshold = time.Hour
 	raw.PublishSettings.CountThreshold = 1000
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	defer pub.Stop()
 	const n = 600
 	for i := range n {
 		pub.Publish(context.Background(), &pubsub.Message{Data: []byte{byte(i)}})
 	}
-	if got := len(tel.ended("send " + topicID)); got != 0 {
+	if got := len(tel.Ended("send " + topicID)); got != 0 {
 		t.Fatalf("%d spans ended before the messages were sent", got)
 	}
 	pub.Flush()
-	sends := tel.waitEnded(t, "send "+topicID, n)
+	sends := tel.WaitEnded(t, "send "+topicID, n)
 	if len(sends) != n {
 		t.Fatalf("%d spans ended, want %d", len(sends), n)
 	}
 	for _, s := range sends {
-		if v, _ := attrOf(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
+		if v, _ := telemetrytest.Attr(s, semconv.MessagingMessageIDKey); v.AsString() == "" {
 			t.Fatal("a send span has no message id")
 		}
 	}
@@ -332,8 +334,8 @@ func TestPublishManyOutstanding(t *testing.T) {
 // span's context.
 func TestPublishConcurrentSharedAttributes(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
-	pub := pubsubtrace.NewPublisher(f.publisher(), tel.options()...)
+	tel := telemetrytest.New(t)
+	pub := pubsubtrace.WrapPublisher(f.publisher(), tel.Options()...)
 	shared := map[string]string{"tenant": "acme"}
 	const workers, each = 8, 25
 	var wg sync.WaitGroup
@@ -343,7 +345,7 @@ func TestPublishConcurrentSharedAttributes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				ctx, span := tel.tp.Tracer("test").Start(context.Background(), "work")
+				ctx, span := tel.TracerProvider.Tracer("test").Start(context.Background(), "work")
 				id, err := pub.Publish(ctx, &pubsub.Message{Data: []byte("x"), Attributes: shared}).Get(ctx)
 				span.End()
 				if err != nil {
@@ -378,12 +380,12 @@ func TestPublishConcurrentSharedAttributes(t *testing.T) {
 // publishes are still in flight.
 func TestShutdownBoundedDuringStop(t *testing.T) {
 	f := newFake(t, nil)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	// The server answers nothing until released, so the publish hangs.
 	f.srv.SetAutoPublishResponse(false)
 	raw.PublishSettings.Timeout = 10 * time.Second
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 	res := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")})
 
 	stopped := make(chan struct{})
@@ -405,7 +407,7 @@ func TestShutdownBoundedDuringStop(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("shutdown = %v, want deadline exceeded", err)
 	}
-	s := tel.waitEnded(t, "send "+topicID, 1)[0]
+	s := tel.WaitEnded(t, "send "+topicID, 1)[0]
 	if s.Status().Code != codes.Error {
 		t.Errorf("abandoned span: status %v", s.Status())
 	}

@@ -6,7 +6,6 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/carrier"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -20,12 +19,7 @@ import (
 // [Publisher.Shutdown]) instead of the wrapped publisher, so that the spans
 // of messages still in flight are ended.
 type Publisher struct {
-	// GoogleClientKeys also writes the trace context under the keys the
-	// Pub/Sub client's built-in tracing reads (googclient_traceparent,
-	// googclient_tracestate), so that subscribers that rely on the built-in
-	// tracing alone continue the trace. It costs up to two attributes per
-	// message. Set it before the first Publish.
-	GoogleClientKeys bool
+	googleClientKeys bool
 
 	pub     *pubsub.Publisher
 	in      *messaging.Instrumenter
@@ -33,22 +27,22 @@ type Publisher struct {
 	watcher *watcher
 }
 
-// NewPublisher wraps pub. The topic ID (the last part of pub's resource
-// name) is the destination name of the spans and metrics; the project is
-// recorded as gcp.project_id. Like net/http with a nil handler, it panics
-// if pub is nil: that is a programming error, not a runtime condition.
-func NewPublisher(pub *pubsub.Publisher, opts ...asynctrace.Option) *Publisher {
+// WrapPublisher returns a Publisher that publishes through pub. The topic
+// ID (the last part of pub's resource name) is the destination name of the
+// spans and metrics; the project is recorded as gcp.project_id. It panics
+// if pub is nil.
+func WrapPublisher(pub *pubsub.Publisher, opts ...asynctrace.Option) *Publisher {
 	if pub == nil {
-		panic("pubsubtrace: NewPublisher called with a nil *pubsub.Publisher")
+		panic("pubsubtrace.WrapPublisher: publisher is nil")
 	}
 	topic := parseResourceName(pub.String(), "topics")
-	in := messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits},
-		append([]asynctrace.Option{asynctrace.WithSpanAttributes(projectAttributes(topic.project)...)}, opts...)...)
+	in, s := newInstrumenter("WrapPublisher", opts, projectAttributes(topic.project)...)
 	return &Publisher{
-		pub:     pub,
-		in:      in,
-		dest:    in.Destination(topic.id, "", ""),
-		watcher: newWatcher(),
+		googleClientKeys: s.googleClientKeys,
+		pub:              pub,
+		in:               in,
+		dest:             in.Destination(topic.id, "", ""),
+		watcher:          newWatcher(),
 	}
 }
 
@@ -64,7 +58,7 @@ func NewPublisher(pub *pubsub.Publisher, opts ...asynctrace.Option) *Publisher {
 // ready.
 func (p *Publisher) Publish(ctx context.Context, msg *pubsub.Message) *pubsub.PublishResult {
 	ctx, send, attrs := p.in.StartSend(ctx, p.dest, msg.Attributes, len(msg.Data))
-	if p.GoogleClientKeys {
+	if p.googleClientKeys {
 		attrs = addGoogleClientKeys(ctx, attrs)
 	}
 	if span := send.Span(); msg.OrderingKey != "" && span.IsRecording() {

@@ -11,14 +11,8 @@ import (
 	"time"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/carrier"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
-
-// DefaultMaxPushBodyBytes bounds the body of a push request by default:
-// a 10 MB message (Pub/Sub's limit), base64-encoded, plus room for its
-// attributes and the envelope.
-const DefaultMaxPushBodyBytes = 16 << 20
 
 // PushMessage is a message delivered to a push endpoint, decoded from the
 // push request's JSON envelope.
@@ -45,38 +39,34 @@ type PushMessage struct {
 // 500, so that Pub/Sub delivers the message again.
 type PushHandlerFunc func(ctx context.Context, m *PushMessage) error
 
-// PushHandler is an http.Handler for a Pub/Sub push subscription. It decodes
-// the push envelope, continues the publisher's trace from the message
-// attributes and runs the handler inside a CONSUMER span
+// NewPushHandler returns an http.Handler for a Pub/Sub push subscription
+// that serves h. It decodes the push envelope, continues the publisher's
+// trace from the message attributes and runs h inside a CONSUMER span
 // "process <subscription>".
 //
 // Requests that are not a POST get 405; a body that is not a push envelope
 // (not JSON, no message, a subscription that is not a full subscription
-// name, data that is not base64) gets 400 with the reason; a body over
-// MaxBodyBytes gets 413. None of these reach the handler.
+// name, data that is not base64) gets 400 with the reason; a body over the
+// limit of [WithMaxPushBodyBytes] gets 413. None of these reach h.
 //
 // The subscription named by the envelope becomes a span and metric
 // attribute: authenticate push requests (Pub/Sub signs them with an OIDC
 // token) before this handler so that strangers cannot choose it.
-type PushHandler struct {
-	// MaxBodyBytes bounds the request body; 0 means
-	// DefaultMaxPushBodyBytes. Set it before serving.
-	MaxBodyBytes int64
-
-	handle PushHandlerFunc
-	in     *messaging.Instrumenter
+//
+// It panics if h is nil.
+func NewPushHandler(h PushHandlerFunc, opts ...asynctrace.Option) http.Handler {
+	if h == nil {
+		panic("pubsubtrace.NewPushHandler: handler is nil")
+	}
+	in, s := newInstrumenter("NewPushHandler", opts)
+	return &pushHandler{handle: h, in: in, maxBodyBytes: s.maxPushBodyBytes}
 }
 
-// NewPushHandler returns a PushHandler that serves h. It panics if h is
-// nil, as net/http does for a nil handler.
-func NewPushHandler(h PushHandlerFunc, opts ...asynctrace.Option) *PushHandler {
-	if h == nil {
-		panic("pubsubtrace: NewPushHandler called with a nil handler")
-	}
-	return &PushHandler{
-		handle: h,
-		in:     messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits}, opts...),
-	}
+// pushHandler serves push requests.
+type pushHandler struct {
+	handle       PushHandlerFunc
+	in           *messaging.Instrumenter
+	maxBodyBytes int64
 }
 
 // pushEnvelope is the JSON body Pub/Sub posts to a push endpoint. The
@@ -97,17 +87,13 @@ type pushEnvelope struct {
 }
 
 // ServeHTTP decodes the push request and serves the handler.
-func (p *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *pushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "pubsubtrace: push requests must be POST", http.StatusMethodNotAllowed)
 		return
 	}
-	limit := p.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxPushBodyBytes
-	}
-	m, err := decodePush(http.MaxBytesReader(w, r.Body, limit))
+	m, err := decodePush(http.MaxBytesReader(w, r.Body, p.maxBodyBytes))
 	if err != nil {
 		status := http.StatusBadRequest
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
@@ -123,22 +109,8 @@ func (p *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(ProjectIDKey.String(sub.project))
 		setMessageAttributes(span, m.OrderingKey, m.DeliveryAttempt)
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		rec := recover()
-		if rec == nil {
-			// runtime.Goexit: nothing to re-raise, but the span must end.
-			proc.End(messaging.SettleNack, errHandlerExited)
-			return
-		}
-		proc.End(messaging.SettleNack, fmt.Errorf("pubsubtrace: push handler panicked: %v", rec))
-		panic(rec)
-	}()
-	herr := p.handle(ctx, m)
-	returned = true
+	var herr error
+	messaging.Guard(func() { herr = p.handle(ctx, m) }, func(abort error) { proc.End(messaging.SettleNack, abort) })
 	if herr != nil {
 		proc.End(messaging.SettleNack, herr)
 		http.Error(w, "pubsubtrace: handler failed; the message will be delivered again", http.StatusInternalServerError)

@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
@@ -60,7 +62,7 @@ func post(t *testing.T, url, contentType, body string) pushResult {
 }
 
 func TestPushHandlerRoundTrip(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	var got *pubsubtrace.PushMessage
 	var gotBaggage string
 	var handlerSpan trace.SpanContext
@@ -69,7 +71,7 @@ func TestPushHandlerRoundTrip(t *testing.T) {
 		gotBaggage = baggage.FromContext(ctx).Member("tenant").Value()
 		handlerSpan = trace.SpanContextFromContext(ctx)
 		return nil
-	}, tel.options()...)
+	}, tel.Options()...)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -91,7 +93,7 @@ func TestPushHandlerRoundTrip(t *testing.T) {
 	if gotBaggage != "acme" {
 		t.Fatalf("baggage %q", gotBaggage)
 	}
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
 	if p.SpanKind() != trace.SpanKindConsumer {
 		t.Fatalf("kind %v", p.SpanKind())
 	}
@@ -111,20 +113,20 @@ func TestPushHandlerRoundTrip(t *testing.T) {
 		"asynctrace.message.settlement":             "ack",
 	}
 	for k, v := range want {
-		if a, _ := attrOf(p, attributeKey(k)); a.AsString() != v {
+		if a, _ := telemetrytest.Attr(p, attribute.Key(k)); a.AsString() != v {
 			t.Errorf("%s = %q, want %q", k, a.AsString(), v)
 		}
 	}
-	if a, _ := attrOf(p, semconv.MessagingGCPPubSubMessageDeliveryAttemptKey); a.AsInt64() != 3 {
+	if a, _ := telemetrytest.Attr(p, semconv.MessagingGCPPubSubMessageDeliveryAttemptKey); a.AsInt64() != 3 {
 		t.Errorf("delivery attempt %d", a.AsInt64())
 	}
 }
 
 func TestPushHandlerErrorAsks500(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	h := pubsubtrace.NewPushHandler(func(context.Context, *pubsubtrace.PushMessage) error {
 		return errors.New("database down")
-	}, tel.options()...)
+	}, tel.Options()...)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	res := post(t, srv.URL, "application/json", pushEnvelope(nil))
@@ -134,11 +136,11 @@ func TestPushHandlerErrorAsks500(t *testing.T) {
 	if strings.Contains(res.body, "database down") {
 		t.Fatal("the handler's error leaked into the response")
 	}
-	p := tel.waitEnded(t, "process "+subID, 1)[0]
+	p := tel.WaitEnded(t, "process "+subID, 1)[0]
 	if p.Status().Code != codes.Error || p.Status().Description != "database down" {
 		t.Fatalf("status %v", p.Status())
 	}
-	if a, _ := attrOf(p, "asynctrace.message.settlement"); a.AsString() != "nack" {
+	if a, _ := telemetrytest.Attr(p, "asynctrace.message.settlement"); a.AsString() != "nack" {
 		t.Fatalf("settlement %q", a.AsString())
 	}
 	if p.Parent().IsValid() {
@@ -147,13 +149,12 @@ func TestPushHandlerErrorAsks500(t *testing.T) {
 }
 
 func TestPushHandlerRejectsBadRequests(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	called := false
 	h := pubsubtrace.NewPushHandler(func(context.Context, *pubsubtrace.PushMessage) error {
 		called = true
 		return nil
-	}, tel.options()...)
-	h.MaxBodyBytes = 4096
+	}, tel.Options(pubsubtrace.WithMaxPushBodyBytes(4096))...)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -195,7 +196,7 @@ func TestPushHandlerRejectsBadRequests(t *testing.T) {
 	if called {
 		t.Fatal("the handler ran for a bad request")
 	}
-	if n := len(tel.rec.Ended()); n != 0 {
+	if n := len(tel.Recorder.Ended()); n != 0 {
 		t.Fatalf("%d spans for bad requests", n)
 	}
 }
@@ -203,12 +204,12 @@ func TestPushHandlerRejectsBadRequests(t *testing.T) {
 // Oversized and malformed context in a pushed message is ignored; the
 // message is still handled.
 func TestPushHandlerIgnoresMalformedContext(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	handled := 0
 	h := pubsubtrace.NewPushHandler(func(context.Context, *pubsubtrace.PushMessage) error {
 		handled++
 		return nil
-	}, tel.options()...)
+	}, tel.Options()...)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for _, attrs := range []map[string]string{
@@ -224,7 +225,7 @@ func TestPushHandlerIgnoresMalformedContext(t *testing.T) {
 	if handled != 2 {
 		t.Fatalf("handled %d", handled)
 	}
-	for _, s := range tel.waitEnded(t, "process "+subID, 2) {
+	for _, s := range tel.WaitEnded(t, "process "+subID, 2) {
 		if s.Parent().IsValid() {
 			t.Fatal("malformed context became a parent")
 		}

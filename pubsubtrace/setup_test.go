@@ -9,18 +9,11 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/propagation"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 const (
@@ -108,7 +101,7 @@ func receiveOn(tb testing.TB, client *pubsub.Client, n int, decorate func(func(c
 	if decorate == nil {
 		decorate = func(h func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message) { return h }
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), telemetrytest.WaitTimeout)
 	defer cancel()
 	var (
 		mu   sync.Mutex
@@ -132,101 +125,4 @@ func receiveOn(tb testing.TB, client *pubsub.Client, n int, decorate func(func(c
 	if seen < n {
 		tb.Fatalf("received %d messages, want %d", seen, n)
 	}
-}
-
-// telemetry is an SDK tracer provider with a span recorder, a meter provider
-// with a manual reader, and the W3C propagators.
-type telemetry struct {
-	rec    *tracetest.SpanRecorder
-	tp     *sdktrace.TracerProvider
-	reader *sdkmetric.ManualReader
-	mp     *sdkmetric.MeterProvider
-	prop   propagation.TextMapPropagator
-}
-
-func newTelemetry(tb testing.TB) *telemetry {
-	rec := tracetest.NewSpanRecorder()
-	reader := sdkmetric.NewManualReader()
-	t := &telemetry{
-		rec:    rec,
-		tp:     sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)),
-		reader: reader,
-		mp:     sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
-		prop:   propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-	}
-	tb.Cleanup(func() {
-		_ = t.tp.Shutdown(context.Background())
-		_ = t.mp.Shutdown(context.Background())
-	})
-	return t
-}
-
-func (t *telemetry) options(extra ...asynctrace.Option) []asynctrace.Option {
-	return append([]asynctrace.Option{
-		asynctrace.WithTracerProvider(t.tp),
-		asynctrace.WithMeterProvider(t.mp),
-		asynctrace.WithPropagators(t.prop),
-	}, extra...)
-}
-
-// ended returns the ended spans with the given name.
-func (t *telemetry) ended(name string) []sdktrace.ReadOnlySpan {
-	var out []sdktrace.ReadOnlySpan
-	for _, s := range t.rec.Ended() {
-		if s.Name() == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// waitEnded waits (bounded) until n spans with the given name have ended.
-func (t *telemetry) waitEnded(tb testing.TB, name string, n int) []sdktrace.ReadOnlySpan {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := t.ended(name)
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%d %q spans ended, want %d (all ended: %v)", len(got), name, n, spanNames(t.rec.Ended()))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func spanNames(spans []sdktrace.ReadOnlySpan) []string {
-	var out []string
-	for _, s := range spans {
-		out = append(out, s.Name()+"/"+s.SpanKind().String())
-	}
-	return out
-}
-
-func (t *telemetry) metrics(tb testing.TB) metricdata.ResourceMetrics {
-	tb.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := t.reader.Collect(context.Background(), &rm); err != nil {
-		tb.Fatalf("collect: %v", err)
-	}
-	return rm
-}
-
-func attrOf(s sdktrace.ReadOnlySpan, key attribute.Key) (attribute.Value, bool) {
-	for _, kv := range s.Attributes() {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return attribute.Value{}, false
-}
-
-func hasLinkTo(s sdktrace.ReadOnlySpan, sc trace.SpanContext) bool {
-	for _, l := range s.Links() {
-		if l.SpanContext.SpanID() == sc.SpanID() && l.SpanContext.TraceID() == sc.TraceID() {
-			return true
-		}
-	}
-	return false
 }

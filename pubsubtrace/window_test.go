@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
@@ -49,10 +50,10 @@ func publishBehindHeld(t *testing.T, held int) {
 	if _, err := f.client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topicName}); err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	raw := f.publisher()
 	raw.EnableMessageOrdering = true
-	pub := pubsubtrace.NewPublisher(raw, tel.options()...)
+	pub := pubsubtrace.WrapPublisher(raw, tel.Options()...)
 
 	slow := make([]*pubsub.PublishResult, held)
 	for i := range slow {
@@ -71,10 +72,10 @@ func publishBehindHeld(t *testing.T, held int) {
 		t.Fatalf("unheld publish: %v", err)
 	}
 	deadline := ready.Add(3 * time.Second)
-	for len(tel.ended("send "+topicID)) == 0 && time.Now().Before(deadline) {
+	for len(tel.Ended("send "+topicID)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	ended := tel.ended("send " + topicID)
+	ended := tel.Ended("send " + topicID)
 	if len(ended) != 1 {
 		t.Errorf("%d send spans ended after the unheld publish completed, want 1", len(ended))
 	} else if late := ended[0].EndTime().Sub(ready); late > time.Second {
@@ -96,7 +97,7 @@ func publishBehindHeld(t *testing.T, held int) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Stop did not return")
 	}
-	if n := len(tel.ended("send " + topicID)); n != held+1 {
+	if n := len(tel.Ended("send " + topicID)); n != held+1 {
 		t.Fatalf("%d send spans ended after Stop, want %d", n, held+1)
 	}
 }

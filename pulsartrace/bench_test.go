@@ -12,6 +12,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 // The benchmarks compare the client's own producer and consumer ("raw")
@@ -32,7 +33,7 @@ var setups = []setup{
 		return []asynctrace.Option{
 			asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()),
 			asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
-			asynctrace.WithPropagators(w3c),
+			asynctrace.WithPropagators(telemetrytest.W3C),
 		}
 	}},
 	{"sampled", func(b *testing.B) []asynctrace.Option {
@@ -41,7 +42,7 @@ var setups = []setup{
 		return []asynctrace.Option{
 			asynctrace.WithTracerProvider(tp),
 			asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
-			asynctrace.WithPropagators(w3c),
+			asynctrace.WithPropagators(telemetrytest.W3C),
 		}
 	}},
 	{"metrics", func(b *testing.B) []asynctrace.Option {
@@ -54,7 +55,7 @@ var setups = []setup{
 		return []asynctrace.Option{
 			asynctrace.WithTracerProvider(tp),
 			asynctrace.WithMeterProvider(mp),
-			asynctrace.WithPropagators(w3c),
+			asynctrace.WithPropagators(telemetrytest.W3C),
 		}
 	}},
 }

@@ -30,11 +30,10 @@ const (
 	ReconsumeTimesKey = attribute.Key("messaging.pulsar.message.reconsume_times")
 )
 
-// Consumer is a pulsar.Consumer that starts a process span for every
-// message it hands out and ends it when the message is settled. Create it
-// with [WrapConsumer]; it is a drop-in replacement wherever a
-// pulsar.Consumer is used. Its methods are safe for concurrent use.
-type Consumer struct {
+// consumer is a pulsar.Consumer that starts a process span for every
+// message it hands out and ends it when the message is settled. Its
+// methods are safe for concurrent use.
+type consumer struct {
 	pulsar.Consumer
 	in  *messaging.Instrumenter
 	sub string
@@ -51,66 +50,59 @@ type Consumer struct {
 	once   sync.Once
 }
 
-var _ pulsar.Consumer = (*Consumer)(nil)
+var _ pulsar.Consumer = (*consumer)(nil)
 
 // errNoMessage reports a Receive of the wrapped consumer that returned
 // neither a message nor an error.
 var errNoMessage = errors.New("pulsartrace: the consumer returned no message")
 
-// WrapConsumer returns a Consumer that receives from c and traces every
-// message. Messages come out of Receive, ReceiveContext and Chan wrapped,
-// carrying the context of their process span: get it with
-// [ContextFromMessage]. Settle them through the returned Consumer (or the
-// Consumer field of a ConsumerMessage from Chan, which is the same) so that
-// the span ends with the outcome; close the returned Consumer, not c, so
-// that it can end the spans of messages never settled.
+// WrapConsumer returns a pulsar.Consumer that receives from c and traces
+// every message. Messages come out of Receive and Chan carrying the context
+// of their process span: get it with [ContextFromMessage]. Settle them
+// through the returned consumer (or the Consumer field of a
+// ConsumerMessage from Chan, which is the same) so that the span ends with
+// the outcome; close the returned consumer, not c, so that it can end the
+// spans of messages never settled.
 //
-// Wrapping nil returns nil; wrapping a Consumer returns it unchanged.
-func WrapConsumer(c pulsar.Consumer, opts ...asynctrace.Option) *Consumer {
+// Wrapping an already wrapped consumer returns it unchanged. It panics if c
+// is nil.
+func WrapConsumer(c pulsar.Consumer, opts ...asynctrace.Option) pulsar.Consumer {
 	if c == nil {
-		return nil
+		panic("pulsartrace.WrapConsumer: consumer is nil")
 	}
-	if w, ok := c.(*Consumer); ok {
+	if w, ok := c.(*consumer); ok {
 		return w
 	}
-	in := newInstrumenter(opts)
+	cfg, s := resolve("WrapConsumer", opts)
+	return newConsumer(c, newInstrumenter(cfg), s)
+}
+
+func newConsumer(c pulsar.Consumer, in *messaging.Instrumenter, s settings) *consumer {
 	sub := c.Subscription()
-	return &Consumer{
+	return &consumer{
 		Consumer:  c,
 		in:        in,
 		sub:       sub,
 		anonymous: in.Destination("", sub, ""),
-		open:      newUnsettled(DefaultMaxUnsettled),
+		open:      newUnsettled(s.maxUnsettled),
 		done:      make(chan struct{}),
 	}
 }
 
-// WithMaxUnsettled bounds how many received messages may wait for
-// settlement with their span open; past n, the oldest span is ended as
-// abandoned (asynctrace.message.settlement=abandoned) and its later
-// settlement is passed to the client untraced. n < 1 means
-// [DefaultMaxUnsettled]. Call it before receiving; it returns c.
-func (c *Consumer) WithMaxUnsettled(n int) *Consumer {
-	if n < 1 {
-		n = DefaultMaxUnsettled
+// UnwrapConsumer returns the consumer that [WrapConsumer] wrapped, or c
+// itself when it is not a traced consumer.
+func UnwrapConsumer(c pulsar.Consumer) pulsar.Consumer {
+	if w, ok := c.(*consumer); ok {
+		return w.Consumer
 	}
-	c.open.mu.Lock()
-	c.open.max = n
-	c.open.mu.Unlock()
 	return c
 }
-
-// Unwrap returns the consumer that WrapConsumer wrapped.
-func (c *Consumer) Unwrap() pulsar.Consumer { return c.Consumer }
-
-// Unsettled is the number of messages handed out whose spans are open.
-func (c *Consumer) Unsettled() int { return c.open.len() }
 
 // Receive waits for the next message, like the client's Receive, and
 // returns it with its process span started. The span's context is not
 // tied to ctx's cancellation (ctx only bounds the wait); get it with
 // [ContextFromMessage].
-func (c *Consumer) Receive(ctx context.Context) (pulsar.Message, error) {
+func (c *consumer) Receive(ctx context.Context) (pulsar.Message, error) {
 	_, msg, err := c.receive(ctx, true)
 	if err != nil {
 		return nil, err
@@ -118,11 +110,10 @@ func (c *Consumer) Receive(ctx context.Context) (pulsar.Message, error) {
 	return msg, nil
 }
 
-// ReceiveContext waits for the next message and returns it with the
+// receiveContext waits for the next message and returns it with the
 // context of its process span. That context is derived from ctx: it holds
-// ctx's values and is done when ctx is done. The message also carries it
-// for [ContextFromMessage].
-func (c *Consumer) ReceiveContext(ctx context.Context) (context.Context, pulsar.Message, error) {
+// ctx's values and is done when ctx is done.
+func (c *consumer) receiveContext(ctx context.Context) (context.Context, pulsar.Message, error) {
 	pctx, msg, err := c.receive(ctx, false)
 	if err != nil {
 		return ctx, nil, err
@@ -130,7 +121,7 @@ func (c *Consumer) ReceiveContext(ctx context.Context) (context.Context, pulsar.
 	return pctx, msg, nil
 }
 
-func (c *Consumer) receive(ctx context.Context, detach bool) (context.Context, *tracedMessage, error) {
+func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *tracedMessage, error) {
 	start := time.Now()
 	m, err := c.Consumer.Receive(ctx)
 	if err == nil && m == nil {
@@ -155,7 +146,7 @@ func (c *Consumer) receive(ctx context.Context, detach bool) (context.Context, *
 // delivering when c is closed. A message's span starts when it is taken
 // from the client's channel, which happens at most one message ahead of
 // the reader.
-func (c *Consumer) Chan() <-chan pulsar.ConsumerMessage {
+func (c *consumer) Chan() <-chan pulsar.ConsumerMessage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ch == nil {
@@ -172,7 +163,7 @@ func (c *Consumer) Chan() <-chan pulsar.ConsumerMessage {
 // spans. It holds at most one message the user has not taken; if c closes
 // first, that message's span is ended as abandoned by Close and the broker
 // redelivers the message, which was never acknowledged.
-func (c *Consumer) pump(in <-chan pulsar.ConsumerMessage) {
+func (c *consumer) pump(in <-chan pulsar.ConsumerMessage) {
 	defer c.pumps.Done()
 	for {
 		select {
@@ -198,9 +189,8 @@ func (c *Consumer) pump(in <-chan pulsar.ConsumerMessage) {
 }
 
 // deliver starts the process span of m and tracks it until settlement.
-func (c *Consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage {
+func (c *consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage {
 	topic := m.Topic()
-	props := m.Properties()
 	tm := &tracedMessage{Message: m}
 	dl := &tm.dl
 	dl.d = c.in.Destination(destinationName(topic), c.sub, "")
@@ -209,20 +199,8 @@ func (c *Consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage
 	if id != nil {
 		dl.key = keyOf(id)
 	}
-	_, dl.proc = c.in.StartProcess(ctx, dl.d, props, "", len(m.Payload()))
-	if span := dl.proc.Span(); span.IsRecording() {
-		// The id is set here rather than handed to StartProcess so that
-		// it is formatted only for spans that record it.
-		attrs := make([]attribute.KeyValue, 0, 3)
-		if id != nil {
-			attrs = append(attrs, semconv.MessagingMessageID(formatMessageID(id)))
-		}
-		attrs = append(attrs, RedeliveryCountKey.Int64(int64(m.RedeliveryCount())))
-		if n, err := strconv.Atoi(props[pulsar.SysPropertyReconsumeTimes]); err == nil {
-			attrs = append(attrs, ReconsumeTimesKey.Int(n))
-		}
-		span.SetAttributes(attrs...)
-	}
+	_, dl.proc = c.in.StartProcess(ctx, dl.d, m.Properties(), "", len(m.Payload()))
+	setProcessAttributes(dl.proc, m)
 	if id == nil {
 		// Nothing could ever settle it by id; it ends on Close.
 		dl.key = idKey{ledger: -1, entry: -1, batch: -1, partition: -1}
@@ -237,9 +215,30 @@ func (c *Consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage
 	return tm
 }
 
+// setProcessAttributes records what Pulsar adds to a process span beyond
+// the core's attributes. The message id is set here rather than handed to
+// StartProcess so that it is formatted only for spans that record it.
+func setProcessAttributes(proc messaging.Process, m pulsar.Message) {
+	span := proc.Span()
+	if !span.IsRecording() {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 3)
+	if id := m.ID(); id != nil {
+		attrs = append(attrs, semconv.MessagingMessageID(formatMessageID(id)))
+	}
+	attrs = append(attrs, RedeliveryCountKey.Int64(int64(m.RedeliveryCount())))
+	if v, ok := m.Properties()[pulsar.SysPropertyReconsumeTimes]; ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			attrs = append(attrs, ReconsumeTimesKey.Int(n))
+		}
+	}
+	span.SetAttributes(attrs...)
+}
+
 // Ack acknowledges msg through the wrapped consumer and ends its span
 // with settlement "ack" (and the error of the ack, if any).
-func (c *Consumer) Ack(msg pulsar.Message) error {
+func (c *consumer) Ack(msg pulsar.Message) error {
 	if msg == nil {
 		return c.Consumer.Ack(msg)
 	}
@@ -250,7 +249,7 @@ func (c *Consumer) Ack(msg pulsar.Message) error {
 }
 
 // AckID acknowledges the message with id msgID and ends its span.
-func (c *Consumer) AckID(msgID pulsar.MessageID) error {
+func (c *consumer) AckID(msgID pulsar.MessageID) error {
 	if msgID == nil {
 		return c.Consumer.AckID(msgID)
 	}
@@ -263,7 +262,7 @@ func (c *Consumer) AckID(msgID pulsar.MessageID) error {
 // AckIDList acknowledges the messages with the ids in msgIDs and ends
 // their spans; with AckWithResponse, each span gets its own message's
 // error from the client's pulsar.AckError.
-func (c *Consumer) AckIDList(msgIDs []pulsar.MessageID) error {
+func (c *consumer) AckIDList(msgIDs []pulsar.MessageID) error {
 	start := time.Now()
 	err := c.Consumer.AckIDList(msgIDs)
 	var perID pulsar.AckError
@@ -305,7 +304,7 @@ func ackErrorFor(ackErr pulsar.AckError, id pulsar.MessageID) error {
 // AckWithTxn acknowledges msg within txn and ends its span with
 // settlement "ack". The span ends when the ack is handed to the
 // transaction, not when the transaction commits.
-func (c *Consumer) AckWithTxn(msg pulsar.Message, txn pulsar.Transaction) error {
+func (c *consumer) AckWithTxn(msg pulsar.Message, txn pulsar.Transaction) error {
 	if msg == nil {
 		return c.Consumer.AckWithTxn(msg, txn)
 	}
@@ -317,7 +316,7 @@ func (c *Consumer) AckWithTxn(msg pulsar.Message, txn pulsar.Transaction) error 
 
 // AckCumulative acknowledges msg and every earlier message of its topic
 // partition, and ends the spans of all of them that are open.
-func (c *Consumer) AckCumulative(msg pulsar.Message) error {
+func (c *consumer) AckCumulative(msg pulsar.Message) error {
 	if msg == nil {
 		return c.Consumer.AckCumulative(msg)
 	}
@@ -333,7 +332,7 @@ func (c *Consumer) AckCumulative(msg pulsar.Message) error {
 // and the consumer reads several topics, a message id does not tell which
 // topic it belongs to, and earlier open messages of the same partition
 // index on every topic are ended.
-func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
+func (c *consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 	if msgID == nil {
 		return c.Consumer.AckIDCumulative(msgID)
 	}
@@ -343,7 +342,7 @@ func (c *Consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 	return err
 }
 
-func (c *Consumer) settleCumulative(id pulsar.MessageID, topic string, start time.Time, err error) {
+func (c *consumer) settleCumulative(id pulsar.MessageID, topic string, start time.Time, err error) {
 	if err != nil || id == nil {
 		// Nothing was acknowledged: only the message named ends, with
 		// the error; earlier ones stay open for their own settlement.
@@ -363,7 +362,7 @@ func (c *Consumer) settleCumulative(id pulsar.MessageID, topic string, start tim
 
 // Nack asks for msg to be redelivered and ends its span with settlement
 // "nack".
-func (c *Consumer) Nack(msg pulsar.Message) {
+func (c *consumer) Nack(msg pulsar.Message) {
 	if msg == nil {
 		c.Consumer.Nack(msg)
 		return
@@ -375,7 +374,7 @@ func (c *Consumer) Nack(msg pulsar.Message) {
 
 // NackID asks for the message with id msgID to be redelivered and ends
 // its span with settlement "nack".
-func (c *Consumer) NackID(msgID pulsar.MessageID) {
+func (c *consumer) NackID(msgID pulsar.MessageID) {
 	if msgID == nil {
 		c.Consumer.NackID(msgID)
 		return
@@ -389,7 +388,7 @@ func (c *Consumer) NackID(msgID pulsar.MessageID) {
 // and ends its span with settlement "reconsume_later". The client copies
 // msg's properties, trace context included, so the redelivered message
 // continues the trace of the original send.
-func (c *Consumer) ReconsumeLater(msg pulsar.Message, delay time.Duration) {
+func (c *consumer) ReconsumeLater(msg pulsar.Message, delay time.Duration) {
 	if msg == nil {
 		c.Consumer.ReconsumeLater(msg, delay)
 		return
@@ -402,7 +401,7 @@ func (c *Consumer) ReconsumeLater(msg pulsar.Message, delay time.Duration) {
 // ReconsumeLaterWithCustomProperties is ReconsumeLater with properties
 // added to the retried message. Trace context in customProperties replaces
 // the original.
-func (c *Consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, customProperties map[string]string, delay time.Duration) {
+func (c *consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, customProperties map[string]string, delay time.Duration) {
 	if msg == nil {
 		c.Consumer.ReconsumeLaterWithCustomProperties(msg, customProperties, delay)
 		return
@@ -415,7 +414,7 @@ func (c *Consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, custom
 // settle ends the spans of every open delivery of id and records the
 // settle call's duration. handlerErr, when set, is what the span records
 // instead of the settle call's own error.
-func (c *Consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlement, start time.Time, callErr, handlerErr error) {
+func (c *consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlement, start time.Time, callErr, handlerErr error) {
 	spanErr := callErr
 	if handlerErr != nil {
 		spanErr = handlerErr
@@ -433,7 +432,7 @@ func (c *Consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlem
 
 // endDeliveries ends the spans of every open delivery of the message id k
 // and returns the context and destination of the last one (nil if none).
-func (c *Consumer) endDeliveries(k idKey, s messaging.Settlement, err error) (context.Context, *messaging.Destination) {
+func (c *consumer) endDeliveries(k idKey, s messaging.Settlement, err error) (context.Context, *messaging.Destination) {
 	var ctx context.Context
 	var d *messaging.Destination
 	for {
@@ -450,7 +449,7 @@ func (c *Consumer) endDeliveries(k idKey, s messaging.Settlement, err error) (co
 	return ctx, d
 }
 
-func (c *Consumer) destinationOf(topic string) *messaging.Destination {
+func (c *consumer) destinationOf(topic string) *messaging.Destination {
 	if topic == "" {
 		return c.anonymous
 	}
@@ -460,7 +459,7 @@ func (c *Consumer) destinationOf(topic string) *messaging.Destination {
 // Close stops delivering messages, closes the wrapped consumer and ends
 // the span of every message not settled yet with settlement "abandoned":
 // the broker will redeliver those messages to another consumer.
-func (c *Consumer) Close() {
+func (c *consumer) Close() {
 	c.once.Do(func() {
 		c.mu.Lock()
 		c.closed = true

@@ -19,22 +19,27 @@ import (
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 const settlementKey = messaging.SettlementKey
 
 // produced sends one message through a wrapped fake producer and returns
 // the properties the client got and the send span.
-func produced(t *testing.T, tel *telemetry, ctx context.Context, props map[string]string) (map[string]string, sdktrace.ReadOnlySpan) {
+func produced(t *testing.T, tel *telemetrytest.Telemetry, opts []asynctrace.Option, ctx context.Context, props map[string]string) (map[string]string, sdktrace.ReadOnlySpan) {
 	t.Helper()
 	fp := &fakeProducer{topic: "orders"}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, opts...)
 	if _, err := p.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("x"), Properties: props}); err != nil {
 		t.Fatal(err)
 	}
-	spans := tel.ended("send orders")
+	spans := tel.Ended("send orders")
 	return fp.messages()[0].Properties, spans[len(spans)-1]
 }
+
+// unsettledOf is how many messages a consumer from WrapConsumer keeps
+// spans open for.
+func unsettledOf(c pulsar.Consumer) int { return c.(*consumer).openCount() }
 
 func message(entry int64, props map[string]string) *fakeMessage {
 	return &fakeMessage{
@@ -46,14 +51,14 @@ func message(entry int64, props map[string]string) *fakeMessage {
 }
 
 func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	member, _ := baggage.NewMember("tenant", "acme")
 	bag, _ := baggage.New(member)
 	ctx := baggage.ContextWithBaggage(context.Background(), bag)
-	props, send := produced(t, tel, ctx, map[string]string{"user": "1"})
+	props, send := produced(t, tel, tel.Options(), ctx, map[string]string{"user": "1"})
 
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	in := message(10, props)
 	in.redelivery = 2
@@ -76,7 +81,7 @@ func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
 	if sc.TraceID() != send.SpanContext().TraceID() {
 		t.Error("process span is in another trace than the send span")
 	}
-	if len(tel.ended("process orders")) != 0 {
+	if len(tel.Ended("process orders")) != 0 {
 		t.Fatal("process span ended before the message was settled")
 	}
 	if UnwrapMessage(msg) != pulsar.Message(in) {
@@ -85,22 +90,22 @@ func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
 	if err := c.Ack(msg); err != nil {
 		t.Fatalf("Ack: %v (the client must get its own message)", err)
 	}
-	span := tel.one(t, "process orders")
+	span := tel.One(t, "process orders")
 	if span.Parent().SpanID() != send.SpanContext().SpanID() || span.Parent().TraceID() != send.SpanContext().TraceID() {
 		t.Error("process span is not a child of the send span")
 	}
 	if span.SpanKind() != trace.SpanKindConsumer {
 		t.Errorf("kind %v, want consumer", span.SpanKind())
 	}
-	wantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
-	wantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
-	wantAttr(t, span, semconv.MessagingDestinationSubscriptionNameKey, "sub-1")
-	wantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(in.id))
-	wantAttr(t, span, RedeliveryCountKey, int64(2))
-	wantAttr(t, span, settlementKey, "ack")
-	noAttr(t, span, ReconsumeTimesKey)
-	if c.Unsettled() != 0 {
-		t.Errorf("%d unsettled after ack", c.Unsettled())
+	telemetrytest.WantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
+	telemetrytest.WantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
+	telemetrytest.WantAttr(t, span, semconv.MessagingDestinationSubscriptionNameKey, "sub-1")
+	telemetrytest.WantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(in.id))
+	telemetrytest.WantAttr(t, span, RedeliveryCountKey, int64(2))
+	telemetrytest.WantAttr(t, span, settlementKey, "ack")
+	telemetrytest.NoAttr(t, span, ReconsumeTimesKey)
+	if unsettledOf(c) != 0 {
+		t.Errorf("%d unsettled after ack", unsettledOf(c))
 	}
 }
 
@@ -113,9 +118,9 @@ func TestMessagesWithoutOrWithBadContextGetNewRoot(t *testing.T) {
 		"oversized":       {"traceparent": string(make([]byte, 100000))},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			fc := newFakeConsumer()
-			c := WrapConsumer(fc, tel.opts...)
+			c := WrapConsumer(fc, tel.Options()...)
 			defer c.Close()
 			fc.push(message(1, props))
 			ctx, cancel := context.WithCancel(context.Background())
@@ -130,11 +135,11 @@ func TestMessagesWithoutOrWithBadContextGetNewRoot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			span := tel.one(t, "process orders")
+			span := tel.One(t, "process orders")
 			if span.Parent().IsValid() {
 				t.Errorf("process span has parent %v, want a new root", span.Parent())
 			}
-			wantAttr(t, span, settlementKey, "ack")
+			telemetrytest.WantAttr(t, span, settlementKey, "ack")
 			if acked, _, _, _ := fc.counts(); acked != 1 {
 				t.Errorf("%d acks, want 1", acked)
 			}
@@ -149,9 +154,9 @@ func contextWithTimeout(t *testing.T) context.Context {
 }
 
 func TestSettlementsEndSpansWithOutcome(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	recv := func(entry int64) pulsar.Message {
@@ -166,9 +171,9 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	settled := func(entry int64) string {
 		t.Helper()
 		id := formatMessageID(pulsar.NewMessageID(3, entry, -1, 0))
-		for _, s := range tel.ended("process orders") {
-			if v, _ := attr(s, semconv.MessagingMessageIDKey); v.AsString() == id {
-				v, _ := attr(s, settlementKey)
+		for _, s := range tel.Ended("process orders") {
+			if v, _ := telemetrytest.Attr(s, semconv.MessagingMessageIDKey); v.AsString() == id {
+				v, _ := telemetrytest.Attr(s, settlementKey)
 				return v.AsString()
 			}
 		}
@@ -215,22 +220,22 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	if settled(10) != "ack" || settled(11) != "ack" || settled(12) != "" {
 		t.Errorf("after cumulative ack of 11: 10=%q 11=%q 12=%q, want ack ack (open)", settled(10), settled(11), settled(12))
 	}
-	if c.Unsettled() != 2 {
-		t.Errorf("%d unsettled, want 2 (message 12 and the other partition's)", c.Unsettled())
+	if unsettledOf(c) != 2 {
+		t.Errorf("%d unsettled, want 2 (message 12 and the other partition's)", unsettledOf(c))
 	}
 	if err := c.AckIDCumulative(m12.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if settled(12) != "ack" || c.Unsettled() != 1 {
-		t.Errorf("after AckIDCumulative(12): 12=%q, %d unsettled", settled(12), c.Unsettled())
+	if settled(12) != "ack" || unsettledOf(c) != 1 {
+		t.Errorf("after AckIDCumulative(12): 12=%q, %d unsettled", settled(12), unsettledOf(c))
 	}
 	c.Close()
-	if c.Unsettled() != 0 {
-		t.Errorf("%d unsettled after Close", c.Unsettled())
+	if unsettledOf(c) != 0 {
+		t.Errorf("%d unsettled after Close", unsettledOf(c))
 	}
 	var abandoned int
-	for _, s := range tel.ended("process orders") {
-		if v, _ := attr(s, settlementKey); v.AsString() == "abandoned" {
+	for _, s := range tel.Ended("process orders") {
+		if v, _ := telemetrytest.Attr(s, settlementKey); v.AsString() == "abandoned" {
 			abandoned++
 		}
 	}
@@ -240,10 +245,10 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 }
 
 func TestAckErrorIsRecorded(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
 	fc.ackErr = errors.New("ack failed")
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	fc.push(message(1, nil))
 	m, err := c.Receive(contextWithTimeout(t))
@@ -253,20 +258,20 @@ func TestAckErrorIsRecorded(t *testing.T) {
 	if err := c.Ack(m); err == nil {
 		t.Fatal("Ack did not return the client's error")
 	}
-	span := tel.one(t, "process orders")
+	span := tel.One(t, "process orders")
 	if span.Status().Code != codes.Error {
 		t.Errorf("status %v, want error", span.Status())
 	}
-	wantAttr(t, span, settlementKey, "ack")
-	if n := tel.histogramCount(t, "messaging.client.operation.duration", semconv.MessagingOperationName("ack"), semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
+	telemetrytest.WantAttr(t, span, settlementKey, "ack")
+	if n := tel.HistogramCount(t, "messaging.client.operation.duration", semconv.MessagingOperationName("ack"), semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
 		t.Errorf("failed ack durations recorded: %d, want 1", n)
 	}
 }
 
 func TestUnsettledIsBounded(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...).WithMaxUnsettled(3)
+	c := WrapConsumer(fc, tel.Options(WithMaxUnsettled(3))...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	var msgs []pulsar.Message
@@ -278,21 +283,21 @@ func TestUnsettledIsBounded(t *testing.T) {
 		}
 		msgs = append(msgs, m)
 	}
-	if c.Unsettled() != 3 {
-		t.Errorf("%d unsettled, want the bound 3", c.Unsettled())
+	if unsettledOf(c) != 3 {
+		t.Errorf("%d unsettled, want the bound 3", unsettledOf(c))
 	}
-	ended := tel.ended("process orders")
+	ended := tel.Ended("process orders")
 	if len(ended) != 2 {
 		t.Fatalf("%d spans ended past the bound, want 2", len(ended))
 	}
 	for _, s := range ended {
-		wantAttr(t, s, settlementKey, "abandoned")
+		telemetrytest.WantAttr(t, s, settlementKey, "abandoned")
 	}
 	// Settling an evicted message still reaches the client and ends nothing twice.
 	if err := c.Ack(msgs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(tel.ended("process orders")); n != 2 {
+	if n := len(tel.Ended("process orders")); n != 2 {
 		t.Errorf("%d ended spans after acking an evicted message, want 2", n)
 	}
 	if acked, _, _, _ := fc.counts(); acked != 1 {
@@ -301,9 +306,9 @@ func TestUnsettledIsBounded(t *testing.T) {
 }
 
 func TestRedeliveredWhileOpenSettlesBoth(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	fc.push(message(1, nil))
@@ -315,16 +320,16 @@ func TestRedeliveredWhileOpenSettlesBoth(t *testing.T) {
 	if err := c.Ack(first); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(tel.ended("process orders")); n != 2 || c.Unsettled() != 0 {
-		t.Errorf("%d spans ended, %d open after acking a twice-delivered id; want 2, 0", n, c.Unsettled())
+	if n := len(tel.Ended("process orders")); n != 2 || unsettledOf(c) != 0 {
+		t.Errorf("%d spans ended, %d open after acking a twice-delivered id; want 2, 0", n, unsettledOf(c))
 	}
 }
 
 func TestChanDeliversTracedMessages(t *testing.T) {
-	tel := newTelemetry(t)
-	props, send := produced(t, tel, context.Background(), nil)
+	tel := telemetrytest.New(t)
+	props, send := produced(t, tel, tel.Options(), context.Background(), nil)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	fc.push(message(1, props))
 	var cm pulsar.ConsumerMessage
 	select {
@@ -350,18 +355,18 @@ func TestChanDeliversTracedMessages(t *testing.T) {
 	if err := cm.Ack(cm.Message); err != nil {
 		t.Fatal(err)
 	}
-	span := tel.one(t, "process orders")
+	span := tel.One(t, "process orders")
 	if span.Parent().SpanID() != send.SpanContext().SpanID() {
 		t.Error("process span from Chan is not a child of the send span")
 	}
 	// A message the pump holds when Close comes is abandoned, not leaked.
 	fc.push(message(2, props))
 	deadline := time.Now().Add(5 * time.Second)
-	for c.Unsettled() != 1 && time.Now().Before(deadline) {
+	for unsettledOf(c) != 1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	c.Close()
-	if n := len(tel.ended("process orders")); n != 2 {
+	if n := len(tel.Ended("process orders")); n != 2 {
 		t.Errorf("%d process spans after Close, want 2", n)
 	}
 	if ContextFromMessage(message(3, nil)) != context.Background() {
@@ -372,23 +377,24 @@ func TestChanDeliversTracedMessages(t *testing.T) {
 }
 
 func TestLinkToProducer(t *testing.T) {
-	tel := newTelemetry(t, asynctrace.WithLinkToProducer())
-	props, send := produced(t, tel, context.Background(), nil)
+	tel := telemetrytest.New(t)
+	opts := tel.Options(asynctrace.WithLinkToProducer())
+	props, send := produced(t, tel, opts, context.Background(), nil)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, opts...)
 	defer c.Close()
 	fc.push(message(1, props))
-	ctx, loop := tel.root(context.Background(), "consumer loop")
-	pctx, m, err := c.ReceiveContext(ctx)
+	ctx, loop := tel.Root(context.Background(), "consumer loop")
+	pctx, m, err := c.(*consumer).receiveContext(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pctx != ContextFromMessage(m) {
-		t.Error("ReceiveContext's context differs from the message's")
+		t.Error("receiveContext's context differs from the message's")
 	}
 	_ = c.Ack(m)
 	loop.End()
-	span := tel.one(t, "process orders")
+	span := tel.One(t, "process orders")
 	if span.Parent().SpanID() != loop.SpanContext().SpanID() {
 		t.Error("linked process span is not a child of the consumer's own span")
 	}
@@ -399,9 +405,9 @@ func TestLinkToProducer(t *testing.T) {
 }
 
 func TestHandleNacksOnErrorAndStopsOnCancel(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	for i := range 4 {
 		fc.push(message(int64(i), map[string]string{"n": strconv.Itoa(i)}))
@@ -428,10 +434,10 @@ func TestHandleNacksOnErrorAndStopsOnCancel(t *testing.T) {
 		t.Errorf("%d acks, %d nacks, want 3, 1", acked, nacked)
 	}
 	var failed int
-	for _, s := range tel.ended("process orders") {
+	for _, s := range tel.Ended("process orders") {
 		if s.Status().Code == codes.Error {
 			failed++
-			wantAttr(t, s, settlementKey, "nack")
+			telemetrytest.WantAttr(t, s, settlementKey, "nack")
 			if len(s.Events()) == 0 || s.Events()[0].Name != "exception" {
 				t.Error("handler error not recorded as an exception event")
 			}
@@ -440,21 +446,18 @@ func TestHandleNacksOnErrorAndStopsOnCancel(t *testing.T) {
 	if failed != 1 {
 		t.Errorf("%d failed process spans, want 1", failed)
 	}
-	if n := tel.histogramCount(t, "messaging.process.duration"); n != 4 {
+	if n := tel.HistogramCount(t, "messaging.process.duration"); n != 4 {
 		t.Errorf("process.duration count %d, want 4", n)
 	}
-	if n := tel.histogramCount(t, "messaging.process.duration", semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
+	if n := tel.HistogramCount(t, "messaging.process.duration", semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
 		t.Errorf("failed process.duration count %d, want 1", n)
-	}
-	if Handle(ctx, nil, nil) == nil {
-		t.Error("Handle without consumer and handler returned nil")
 	}
 }
 
 func TestHandleReturnsWhenConsumerCloses(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	done := make(chan error, 1)
 	go func() {
 		done <- Handle(context.Background(), c, func(context.Context, pulsar.Message) error { return nil })
@@ -471,9 +474,9 @@ func TestHandleReturnsWhenConsumerCloses(t *testing.T) {
 }
 
 func TestHandlePanicNacksAndRepanics(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	fc.push(message(1, nil))
 	func() {
@@ -484,10 +487,10 @@ func TestHandlePanicNacksAndRepanics(t *testing.T) {
 		}()
 		_ = Handle(contextWithTimeout(t), c, func(context.Context, pulsar.Message) error { panic("bad") })
 	}()
-	span := tel.one(t, "process orders")
-	wantAttr(t, span, settlementKey, "nack")
-	if span.Status().Code != codes.Error {
-		t.Error("panicking handler's span has no error status")
+	span := tel.One(t, "process orders")
+	telemetrytest.WantAttr(t, span, settlementKey, "nack")
+	if st := span.Status(); st.Code != codes.Error || st.Description != "asynctrace: handler panicked: bad" {
+		t.Errorf("panicking handler's span status %+v, want an error with the panic", st)
 	}
 	if _, nacked, _, _ := fc.counts(); nacked != 1 {
 		t.Errorf("%d nacks, want 1", nacked)
@@ -495,9 +498,9 @@ func TestHandlePanicNacksAndRepanics(t *testing.T) {
 }
 
 func TestConsumerMetrics(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	ctx := contextWithTimeout(t)
 	for i := range 3 {
 		fc.push(message(int64(i), nil))
@@ -521,35 +524,32 @@ func TestConsumerMetrics(t *testing.T) {
 
 	base := []attribute.KeyValue{semconv.MessagingSystemKey.String("pulsar"), semconv.MessagingDestinationSubscriptionName("sub-1")}
 	named := append(base, semconv.MessagingDestinationName("orders"))
-	if n := tel.counterSum(t, "messaging.client.consumed.messages", named...); n != 3 {
+	if n := tel.CounterSum(t, "messaging.client.consumed.messages", named...); n != 3 {
 		t.Errorf("consumed.messages = %d, want 3", n)
 	}
 	dur := "messaging.client.operation.duration"
-	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeReceive)...); n != 3 {
+	if n := tel.HistogramCount(t, dur, append(named, semconv.MessagingOperationTypeReceive)...); n != 3 {
 		t.Errorf("receive durations %d, want 3", n)
 	}
-	if n := tel.histogramCount(t, dur, append(base, semconv.MessagingOperationTypeReceive, semconv.ErrorTypeKey.String("context.deadlineExceededError"))...); n != 1 {
+	if n := tel.HistogramCount(t, dur, append(base, semconv.MessagingOperationTypeReceive, semconv.ErrorTypeKey.String("context.deadlineExceededError"))...); n != 1 {
 		t.Errorf("failed receive durations %d, want 1", n)
 	}
-	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("ack"))...); n != 2 {
+	if n := tel.HistogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("ack"))...); n != 2 {
 		t.Errorf("ack durations %d, want 2", n)
 	}
-	if n := tel.histogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("nack"))...); n != 1 {
+	if n := tel.HistogramCount(t, dur, append(named, semconv.MessagingOperationTypeSettle, semconv.MessagingOperationName("nack"))...); n != 1 {
 		t.Errorf("nack durations %d, want 1", n)
 	}
-	if n := tel.histogramCount(t, "messaging.process.duration", named...); n != 3 {
+	if n := tel.HistogramCount(t, "messaging.process.duration", named...); n != 3 {
 		t.Errorf("process durations %d, want 3", n)
 	}
 }
 
 func TestWrapConsumerEdges(t *testing.T) {
-	if WrapConsumer(nil) != nil {
-		t.Error("WrapConsumer(nil) is not nil")
-	}
 	fc := newFakeConsumer()
 	c := WrapConsumer(fc)
-	if WrapConsumer(c) != c || c.Unwrap() != pulsar.Consumer(fc) {
-		t.Error("wrapping is not idempotent or Unwrap is wrong")
+	if WrapConsumer(c) != c || UnwrapConsumer(c) != pulsar.Consumer(fc) || UnwrapConsumer(fc) != pulsar.Consumer(fc) {
+		t.Error("wrapping is not idempotent or UnwrapConsumer is wrong")
 	}
 	if c.Subscription() != "sub-1" || c.Name() != "fake-consumer" {
 		t.Error("pass-through methods do not reach the wrapped consumer")
@@ -562,9 +562,9 @@ func TestWrapConsumerEdges(t *testing.T) {
 }
 
 func TestAckIDListRecordsEachMessagesError(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	var ids []pulsar.MessageID
@@ -581,23 +581,23 @@ func TestAckIDListRecordsEachMessagesError(t *testing.T) {
 	if err := c.AckIDList(ids); err == nil {
 		t.Fatal("AckIDList hid the client's error")
 	}
-	for _, s := range tel.ended("process orders") {
-		id, _ := attr(s, semconv.MessagingMessageIDKey)
+	for _, s := range tel.Ended("process orders") {
+		id, _ := telemetrytest.Attr(s, semconv.MessagingMessageIDKey)
 		failed := s.Status().Code == codes.Error
 		if want := id.AsString() == formatMessageID(ids[1]); failed != want {
 			t.Errorf("message %s: error status %v, want %v", id.AsString(), failed, want)
 		}
-		wantAttr(t, s, settlementKey, "ack")
+		telemetrytest.WantAttr(t, s, settlementKey, "ack")
 	}
-	if n := len(tel.ended("process orders")); n != 2 {
+	if n := len(tel.Ended("process orders")); n != 2 {
 		t.Errorf("%d spans ended, want 2", n)
 	}
 }
 
 func TestConcurrentHandlers(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	const n = 60
 	go func() {
 		for i := range n {
@@ -627,15 +627,15 @@ func TestConcurrentHandlers(t *testing.T) {
 	if acked, _, _, _ := fc.counts(); acked != n {
 		t.Errorf("%d acks, want %d", acked, n)
 	}
-	if got := len(tel.ended("process orders")); got != n {
+	if got := len(tel.Ended("process orders")); got != n {
 		t.Errorf("%d process spans, want %d", got, n)
 	}
 }
 
 func TestEvictingAnEarlierDeliveryOfAnID(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...).WithMaxUnsettled(2)
+	c := WrapConsumer(fc, tel.Options(WithMaxUnsettled(2))...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	// Two deliveries of id 1, then id 2: the bound evicts the first
@@ -646,14 +646,14 @@ func TestEvictingAnEarlierDeliveryOfAnID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c.Unsettled() != 2 || len(tel.ended("process orders")) != 1 {
-		t.Fatalf("%d open, %d ended; want 2, 1", c.Unsettled(), len(tel.ended("process orders")))
+	if unsettledOf(c) != 2 || len(tel.Ended("process orders")) != 1 {
+		t.Fatalf("%d open, %d ended; want 2, 1", unsettledOf(c), len(tel.Ended("process orders")))
 	}
 	if err := c.AckID(pulsar.NewMessageID(3, 1, -1, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if c.Unsettled() != 1 || len(tel.ended("process orders")) != 2 {
-		t.Errorf("after acking id 1: %d open, %d ended; want 1, 2", c.Unsettled(), len(tel.ended("process orders")))
+	if unsettledOf(c) != 1 || len(tel.Ended("process orders")) != 2 {
+		t.Errorf("after acking id 1: %d open, %d ended; want 1, 2", unsettledOf(c), len(tel.Ended("process orders")))
 	}
 }
 
@@ -683,10 +683,10 @@ func TestCumulativeOrder(t *testing.T) {
 }
 
 func TestFailedCumulativeAckEndsOnlyItsMessage(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
 	fc.cumErr = errors.New("cumulative ack refused")
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	ctx := contextWithTimeout(t)
 	var last pulsar.Message
@@ -701,40 +701,40 @@ func TestFailedCumulativeAckEndsOnlyItsMessage(t *testing.T) {
 	if err := c.AckCumulative(last); err == nil {
 		t.Fatal("AckCumulative hid the client's error")
 	}
-	span := tel.one(t, "process orders")
-	if v, _ := attr(span, semconv.MessagingMessageIDKey); v.AsString() != formatMessageID(last.ID()) {
+	span := tel.One(t, "process orders")
+	if v, _ := telemetrytest.Attr(span, semconv.MessagingMessageIDKey); v.AsString() != formatMessageID(last.ID()) {
 		t.Errorf("ended %s, want the acked message %s", v.AsString(), last.ID())
 	}
 	if span.Status().Code != codes.Error {
 		t.Error("failed cumulative ack not recorded on the span")
 	}
-	if c.Unsettled() != 2 {
-		t.Errorf("%d open, want the 2 earlier messages", c.Unsettled())
+	if unsettledOf(c) != 2 {
+		t.Errorf("%d open, want the 2 earlier messages", unsettledOf(c))
 	}
 }
 
-func TestReceiveContextFollowsCancellation(t *testing.T) {
+func TestHandlerContextFollowsCancellation(t *testing.T) {
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, newTelemetry(t).opts...)
+	c := WrapConsumer(fc, telemetrytest.New(t).Options()...)
 	defer c.Close()
 	fc.push(message(1, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	pctx, m, err := c.ReceiveContext(ctx)
+	pctx, m, err := c.(*consumer).receiveContext(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	if pctx.Err() == nil {
-		t.Error("ReceiveContext's context is not done when ctx is")
+		t.Error("the context Handle gives the handler is not done when ctx is")
 	}
 	_ = c.Ack(m)
 
 	// A failed receive returns ctx itself and no message.
 	short, cancelShort := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancelShort()
-	got, m2, err := c.ReceiveContext(short)
+	got, m2, err := c.(*consumer).receiveContext(short)
 	if err == nil || m2 != nil || got != short {
-		t.Errorf("ReceiveContext on an empty consumer = %v, %v, %v", got, m2, err)
+		t.Errorf("receiveContext on an empty consumer = %v, %v, %v", got, m2, err)
 	}
 	if m3, err := c.Receive(short); err == nil || m3 != nil {
 		t.Errorf("Receive on an empty consumer = %v, %v; want a nil interface and an error", m3, err)
@@ -744,9 +744,9 @@ func TestReceiveContextFollowsCancellation(t *testing.T) {
 // A message without an id (not one the client makes, but a Message is an
 // interface) is processed and settled without a panic, and ends on Close.
 func TestMessageWithoutID(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	m := message(1, nil)
 	m.id = nil
 	fc.push(m)
@@ -758,18 +758,18 @@ func TestMessageWithoutID(t *testing.T) {
 	_ = c.AckCumulative(got)
 	c.ReconsumeLater(got, 0)
 	c.Close()
-	span := tel.one(t, "process orders")
-	wantAttr(t, span, settlementKey, "abandoned")
-	noAttr(t, span, semconv.MessagingMessageIDKey)
+	span := tel.One(t, "process orders")
+	telemetrytest.WantAttr(t, span, settlementKey, "abandoned")
+	telemetrytest.NoAttr(t, span, semconv.MessagingMessageIDKey)
 }
 
 // A handler that calls runtime.Goexit (as t.FailNow does) ends its
 // goroutine; Handle must let it end, not turn it into a panic, and the
 // message is nacked with its span ended.
 func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	fc.push(message(1, nil))
 	var recovered any
@@ -786,10 +786,10 @@ func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
 	if recovered != nil {
 		t.Fatalf("Handle turned the handler's Goexit into a panic: %v", recovered)
 	}
-	span := tel.one(t, "process orders")
-	wantAttr(t, span, settlementKey, "nack")
-	if span.Status().Code != codes.Error {
-		t.Error("exited handler's span has no error status")
+	span := tel.One(t, "process orders")
+	telemetrytest.WantAttr(t, span, settlementKey, "nack")
+	if st := span.Status(); st.Code != codes.Error || st.Description != messaging.ErrHandlerExited.Error() {
+		t.Errorf("exited handler's span status %+v, want an error saying it exited", st)
 	}
 	if _, nacked, _, _ := fc.counts(); nacked != 1 {
 		t.Errorf("%d nacks, want 1", nacked)
@@ -800,9 +800,9 @@ func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
 // never does) ends the forwarding; it must not turn the closed channel into
 // an endless stream of empty messages.
 func TestChanSourceClosed(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, tel.Options()...)
 	defer c.Close()
 	fc.push(message(1, nil))
 	close(fc.ch)

@@ -1,4 +1,4 @@
-// Package pulsartrace traces Apache Pulsar producers and consumers of
+// Package pulsartrace traces Apache Pulsar producers, consumers and readers of
 // github.com/apache/pulsar-client-go (v0.19) with OpenTelemetry, so that
 // one trace continues from the code that sends a message to the code that
 // processes it.
@@ -8,11 +8,24 @@
 // its tracing package is internal and OpenTracing-based. pulsartrace wraps
 // the client's interfaces instead; the wrappers are drop-in replacements.
 //
+// # One line for a service
+//
+// Wrap the client once, and every producer, consumer and reader made
+// through it is traced:
+//
+//	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: url})
+//	...
+//	client = pulsartrace.WrapClient(client, pulsartrace.WithServiceURL(url))
+//
+// The values it returns are the client's interfaces, traced as
+// [WrapProducer], [WrapConsumer] and [WrapReader] describe below, with the
+// options given to WrapClient. Table views, transactions and the client's
+// other methods pass through. Each wrapper can also be used on its own, for
+// a producer, consumer or reader made elsewhere.
+//
 // # Producer
 //
-// Wrapping is one line, and the result is still a pulsar.Producer:
-//
-//	producer = pulsartrace.WrapProducer(producer, pulsartrace.WithServiceURL(url))
+//	producer = pulsartrace.WrapProducer(producer)
 //
 // Send and SendAsync start a PRODUCER span "send <topic>" as a child of
 // the span in ctx, and write its context (traceparent, tracestate and
@@ -24,30 +37,32 @@
 // error otherwise. For SendAsync it ends in the client's callback, once,
 // whatever the outcome (persisted, failed, timed out, producer closed), and
 // the callback gets the caller's own message back. Flush, FlushWithCtx,
-// Close, Name, Topic and LastSequenceID pass through.
+// Close, Name, Topic and LastSequenceID pass through; [UnwrapProducer]
+// returns the client's producer.
 //
 // # Consumer
 //
-//	consumer := pulsartrace.WrapConsumer(raw, opts...)
+//	consumer := pulsartrace.WrapConsumer(raw)
 //	defer consumer.Close()
 //
-// Every message handed out by Receive, ReceiveContext and Chan gets a
-// CONSUMER span "process <topic>", a child of the producer's send span (one
-// unbroken trace), or, with asynctrace.WithLinkToProducer, a span in the
-// consumer's own trace with a link to the send span. A message without
-// trace context, or with a malformed one, is processed like any other with
-// a new root span; tracing never makes a message fail.
+// Every message handed out by Receive and Chan gets a CONSUMER span
+// "process <topic>", a child of the producer's send span (one unbroken
+// trace), or, with asynctrace.WithLinkToProducer, a span in the consumer's
+// own trace with a link to the send span. A message without trace context,
+// or with a malformed one, is processed like any other with a new root
+// span; tracing never makes a message fail.
 //
 // Receive and Chan cannot return a context, so the message carries it:
 //
 //	msg, err := consumer.Receive(ctx)
 //	ctx := pulsartrace.ContextFromMessage(msg) // also for a ConsumerMessage from Chan
 //
-// or receive both at once with ReceiveContext. The context holds the
-// process span and the baggage the producer sent. The messages are wrapped;
-// they still work with the client's own consumer (which uses them only
-// through the pulsar.Message interface), and [UnwrapMessage] returns the
-// client's message for code that type-asserts it.
+// The context holds the process span and the baggage the producer sent; it
+// is not done when the Receive context is, which only bounds the wait. The
+// messages are wrapped; they still work with the client's own consumer
+// (which uses them only through the pulsar.Message interface), and
+// [UnwrapMessage] returns the client's message for code that type-asserts
+// it. [UnwrapConsumer] returns the client's consumer.
 //
 // The simplest consumer loop is [Handle]: it runs a handler per message
 // with its context, acknowledges on nil, nacks on error (recorded on the
@@ -57,10 +72,29 @@
 //		return process(ctx, msg)
 //	})
 //
+// The handler's context is done when ctx is. A handler that panics has its
+// message nacked and its span ended with the error "asynctrace: handler
+// panicked: <value>" before the panic goes on; one that calls
+// runtime.Goexit (as t.FailNow does) has it nacked with "asynctrace:
+// handler exited without returning". Handle takes any pulsar.Consumer: one
+// that is not traced (not from WrapConsumer or a wrapped client) is traced
+// with the default options for the duration of the call.
+//
+// # Readers
+//
+//	reader = pulsartrace.WrapReader(reader)
+//
+// Each message Next returns gets a "process <topic>" span too, a child of
+// its send span, whose context ContextFromMessage returns. A reader settles
+// nothing, so the span covers the reader's work on the message: it ends at
+// the next Next, at Seek or SeekByTime, or at Close. Messages a reader
+// delivers to ReaderOptions.MessageChannel do not go through the wrapper
+// and are not traced.
+//
 // # Settlement
 //
 // A process span ends when its message is settled through the wrapped
-// Consumer: Ack, AckID, AckIDList, AckWithTxn, AckCumulative,
+// consumer: Ack, AckID, AckIDList, AckWithTxn, AckCumulative,
 // AckIDCumulative, Nack, NackID, ReconsumeLater or
 // ReconsumeLaterWithCustomProperties. The outcome is recorded as
 // asynctrace.message.settlement (ack, nack, reconsume_later, abandoned),
@@ -71,11 +105,11 @@
 //
 // Messages that are never settled do not leak: Close ends their spans as
 // abandoned (the broker redelivers them), and at most
-// [DefaultMaxUnsettled] spans stay open per consumer
-// ([Consumer.WithMaxUnsettled] changes it); past that the oldest is ended
-// as abandoned. Close the wrapped Consumer, not the client's: the wrapper
-// closes the client's consumer, ends the open spans and stops the
-// goroutine that feeds Chan.
+// [DefaultMaxUnsettled] spans stay open per consumer ([WithMaxUnsettled]
+// changes it); past that the oldest is ended as abandoned, and its later
+// settlement still reaches the client. Close the wrapped consumer, not the
+// client's: the wrapper closes the client's consumer, ends the open spans
+// and stops the goroutine that feeds Chan.
 //
 // # Retries and dead letters
 //
@@ -121,19 +155,40 @@
 // Through the core, with the meter provider of asynctrace.WithMeterProvider
 // (or the global one): messaging.client.sent.messages and
 // messaging.client.operation.duration for sends; messaging.client.consumed.messages
-// and messaging.process.duration for processed messages;
-// messaging.client.operation.duration for Receive calls (operation
-// "receive") and settle calls (operation "ack", "nack", ...), each with
-// error.type on failure. Messages from Chan have no receive duration: there
+// and messaging.process.duration for processed messages, a reader's
+// included; messaging.client.operation.duration for Receive calls and a
+// reader's Next calls (operation "receive") and settle calls (operation
+// "ack", "nack", ...), each with error.type on failure. Messages from Chan have no receive duration: there
 // is no receive call to time.
 //
 // # Options
 //
-// Both wrappers take the options of the root package: WithTracerProvider,
-// WithMeterProvider, WithPropagators, WithSpanAttributes,
-// WithLinkToProducer (consumer), WithMessagingSystem, WithServerAddress,
-// WithMessageBodySize and WithFallbackKeyPrefixes. [WithServiceURL] sets
-// the server address from the client's service URL.
+// Every constructor takes the options of package asynctrace, which all its
+// adapters share: WithTracerProvider, WithMeterProvider, WithPropagators,
+// WithSpanAttributes, WithLinkToProducer (consumers), WithMessagingSystem,
+// WithServerAddress, WithMessageBodySize and WithFallbackKeyPrefixes. Two
+// options are this package's own:
+//
+//   - [WithServiceURL] sets server.address and server.port from the
+//     client's service URL;
+//   - [WithMaxUnsettled] bounds the open spans of each consumer.
+//
+// Without options the global tracer and meter providers are used; the
+// tracer provider is looked up for every message, so wrapping may happen
+// before it is installed.
+// Context flows even where a service set up only a tracer provider: until
+// a global propagator is installed, W3C Trace Context and Baggage are
+// written and read. A propagator installed globally, or given with
+// asynctrace.WithPropagators, always wins.
+//
+// # Misuse
+//
+// Mistakes in the code that sets tracing up panic where they are made,
+// with a message naming the function: a nil client, producer, consumer,
+// reader or handler; WithMaxUnsettled below 1; a WithServiceURL that is not
+// a Pulsar service URL; an option of another adapter package (such as
+// watermilltrace.WithMaxUnsettled). Nil options are ignored. Nothing a
+// broker or a message carries causes a panic.
 //
 // # Client notes
 //

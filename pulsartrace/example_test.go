@@ -19,8 +19,10 @@ import (
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
 )
 
-// A producer and a consumer of one service, talking through an in-process
-// broker: the consumer's span continues the producer's trace.
+// One line traces a service: every producer, consumer and reader made
+// through the wrapped client. Here a producer and a consumer talk through
+// an in-process broker, and the consumer's span continues the producer's
+// trace.
 func Example() {
 	srv, err := pulsartest.Start()
 	if err != nil {
@@ -30,28 +32,24 @@ func Example() {
 	defer srv.Close()
 
 	// A real service installs its providers once (see the provider
-	// package); here the spans are kept in memory to print them.
+	// package) and may leave out WithTracerProvider; here the spans are
+	// kept in memory to print them.
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	opts := []asynctrace.Option{
-		asynctrace.WithTracerProvider(tp),
-		asynctrace.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
-		pulsartrace.WithServiceURL(srv.URL()),
-	}
 
 	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL(), Logger: plog.DefaultNopLogger()})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	client = pulsartrace.WrapClient(client, asynctrace.WithTracerProvider(tp), pulsartrace.WithServiceURL(srv.URL())) // the one line
 	defer client.Close()
 
-	raw, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "orders", SubscriptionName: "billing"})
+	consumer, err := client.Subscribe(pulsar.ConsumerOptions{Topic: "orders", SubscriptionName: "billing"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	consumer := pulsartrace.WrapConsumer(raw, opts...)
 	defer consumer.Close()
 
 	producer, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "orders"})
@@ -59,7 +57,6 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	producer = pulsartrace.WrapProducer(producer, opts...) // the one line
 	defer producer.Close()
 
 	// The request that sends the order.
@@ -200,4 +197,72 @@ func ExampleWrapProducer() {
 	// caller's properties: map[order:42]
 	// stored order: 42
 	// stored traceparent continues the request's trace: true
+}
+
+// A reader's messages continue their producers' traces too. A reader
+// settles nothing, so each message's span ends when the reader moves on:
+// at the next Next, at Seek or SeekByTime, or at Close.
+func ExampleWrapReader() {
+	srv, err := pulsartest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	client, err := pulsar.NewClient(pulsar.ClientOptions{URL: srv.URL(), Logger: plog.DefaultNopLogger()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	producer, err := client.CreateProducer(pulsar.ProducerOptions{Topic: "audit"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	producer = pulsartrace.WrapProducer(producer, asynctrace.WithTracerProvider(tp))
+	defer producer.Close()
+	ctx, request := tp.Tracer("shop").Start(context.Background(), "POST /orders")
+	for _, entry := range []string{"order created", "order paid"} {
+		if _, err := producer.Send(ctx, &pulsar.ProducerMessage{Payload: []byte(entry)}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	request.End()
+
+	raw, err := client.CreateReader(pulsar.ReaderOptions{Topic: "audit", StartMessageID: pulsar.EarliestMessageID()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reader := pulsartrace.WrapReader(raw, asynctrace.WithTracerProvider(tp))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 2 {
+		msg, err := reader.Next(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		mctx := pulsartrace.ContextFromMessage(msg)
+		fmt.Printf("%s, in the request's trace: %v\n", msg.Payload(),
+			trace.SpanContextFromContext(mctx).TraceID() == request.SpanContext().TraceID())
+	}
+	reader.Close()
+
+	processed := 0
+	for _, s := range spans.Ended() {
+		if s.Name() == "process audit" {
+			processed++
+		}
+	}
+	fmt.Println("process spans ended:", processed)
+	// Output:
+	// order created, in the request's trace: true
+	// order paid, in the request's trace: true
+	// process spans ended: 2
 }

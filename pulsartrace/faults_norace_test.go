@@ -18,15 +18,17 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 func TestIntegrationFailedSendRecordsError(t *testing.T) {
 	b := newBroker(t)
 	srv := b.needServer(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, DisableBatching: true}), tel.opts...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, DisableBatching: true}), tel.Options()...)
 
 	srv.FailNextSends(1)
 	_, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("lost")})
@@ -37,7 +39,7 @@ func TestIntegrationFailedSendRecordsError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send after the producer reconnected: %v", err)
 	}
-	spans := tel.ended("send " + name)
+	spans := tel.Ended("send " + name)
 	if len(spans) != 2 {
 		t.Fatalf("%d send spans, want 2", len(spans))
 	}
@@ -45,23 +47,23 @@ func TestIntegrationFailedSendRecordsError(t *testing.T) {
 	if failed.Status().Code != codes.Error {
 		t.Errorf("failed send's span status %v, want error", failed.Status())
 	}
-	if _, has := attr(failed, semconv.ErrorTypeKey); !has {
+	if _, has := telemetrytest.Attr(failed, semconv.ErrorTypeKey); !has {
 		t.Error("failed send's span has no error.type")
 	}
 	if ok.Status().Code == codes.Error {
 		t.Error("the next send's span has an error")
 	}
-	wantAttr(t, ok, semconv.MessagingMessageIDKey, formatMessageID(id))
+	telemetrytest.WantAttr(t, ok, semconv.MessagingMessageIDKey, formatMessageID(id))
 }
 
 func TestIntegrationDroppedConnectionsLoseNothing(t *testing.T) {
 	b := newBroker(t)
 	srv := b.needServer(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
-	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 100}), tel.opts...)
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, SendTimeout: 5 * time.Second}), tel.opts...)
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 100}), tel.Options()...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, SendTimeout: 5 * time.Second}), tel.Options()...)
 
 	// Consume in the background, as a service would.
 	var mu sync.Mutex
@@ -137,14 +139,14 @@ func TestIntegrationDroppedConnectionsLoseNothing(t *testing.T) {
 	}
 	c.Close()
 
-	sends := tel.ended("send " + name)
+	sends := tel.Ended("send " + name)
 	if len(sends) != n {
 		t.Fatalf("%d send spans ended, want %d (one per message, each once)", len(sends), n)
 	}
 	// The SDK ignores a second End of a span, so the span count alone
 	// cannot show that no span was ended twice; the sent counter, which
 	// every End adds to, can.
-	if got := tel.counterSum(t, "messaging.client.sent.messages"); got != n {
+	if got := tel.CounterSum(t, "messaging.client.sent.messages"); got != n {
 		t.Errorf("sent.messages = %d, want %d: a send span was ended more or less than once", got, n)
 	}
 	var errorSpans int
@@ -160,12 +162,12 @@ func TestIntegrationDroppedConnectionsLoseNothing(t *testing.T) {
 	for _, s := range sends {
 		bySpan[s.SpanContext().SpanID().String()] = s
 	}
-	for _, s := range tel.ended("process " + name) {
+	for _, s := range tel.Ended("process " + name) {
 		if _, ok := bySpan[s.Parent().SpanID().String()]; !ok {
 			t.Fatalf("a process span's parent %s is not a send span", s.Parent().SpanID())
 		}
 	}
-	if c.Unsettled() != 0 {
-		t.Errorf("%d unsettled after Close", c.Unsettled())
+	if unsettledOf(c) != 0 {
+		t.Errorf("%d unsettled after Close", unsettledOf(c))
 	}
 }

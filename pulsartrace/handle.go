@@ -3,7 +3,6 @@ package pulsartrace
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
@@ -15,14 +14,6 @@ import (
 // and the baggage the producer sent.
 type Handler func(ctx context.Context, msg pulsar.Message) error
 
-// errNoHandler is returned by Handle when called without a consumer or a
-// handler.
-var errNoHandler = errors.New("pulsartrace: Handle needs a consumer and a handler")
-
-// errHandlerExited ends the span of a message whose handler called
-// runtime.Goexit instead of returning.
-var errHandlerExited = errors.New("pulsartrace: handler exited without returning")
-
 // Handle receives messages from c one at a time and runs handler for each
 // with the context of its process span. A nil error acknowledges the
 // message (settlement "ack"); an error nacks it, so the broker redelivers
@@ -30,43 +21,41 @@ var errHandlerExited = errors.New("pulsartrace: handler exited without returning
 // panics has its message nacked and its span ended with the panic recorded
 // before the panic goes on.
 //
+// c is best a consumer from [WrapConsumer] or a [WrapClient] client, whose
+// options then apply; any other consumer is traced with the default
+// options for the duration of the call.
+//
 // Handle returns nil when ctx is done or c is closed, and the error of the
 // consumer otherwise. The handler's ctx is done when ctx is. To process
-// messages concurrently, run Handle in several goroutines on one Consumer.
-func Handle(ctx context.Context, c *Consumer, handler Handler) error {
-	if c == nil || handler == nil {
-		return errNoHandler
+// messages concurrently, run Handle in several goroutines on one consumer.
+// It panics if c or handler is nil.
+func Handle(ctx context.Context, c pulsar.Consumer, handler Handler) error {
+	if c == nil {
+		panic("pulsartrace.Handle: consumer is nil")
+	}
+	if handler == nil {
+		panic("pulsartrace.Handle: handler is nil")
+	}
+	tc, ok := c.(*consumer)
+	if !ok {
+		cfg, s := resolve("Handle", nil)
+		tc = newConsumer(c, newInstrumenter(cfg), s)
 	}
 	for {
-		pctx, msg, err := c.ReceiveContext(ctx)
+		pctx, msg, err := tc.receiveContext(ctx)
 		if err != nil {
-			if ctx.Err() != nil || isConsumerClosed(err) || c.isClosed() {
+			if ctx.Err() != nil || isConsumerClosed(err) || tc.isClosed() {
 				return nil
 			}
 			return err
 		}
-		c.handleOne(pctx, msg, handler)
+		tc.handleOne(pctx, msg, handler)
 	}
 }
 
-func (c *Consumer) handleOne(ctx context.Context, msg pulsar.Message, handler Handler) {
-	finished := false
-	defer func() {
-		if finished {
-			return
-		}
-		r := recover()
-		if r == nil {
-			// runtime.Goexit: the goroutine goes on ending; re-panicking
-			// would turn that into a panic.
-			c.nackWithError(msg, errHandlerExited)
-			return
-		}
-		c.nackWithError(msg, fmt.Errorf("pulsartrace: handler panicked: %v", r))
-		panic(r)
-	}()
-	err := handler(ctx, msg)
-	finished = true
+func (c *consumer) handleOne(ctx context.Context, msg pulsar.Message, handler Handler) {
+	var err error
+	messaging.Guard(func() { err = handler(ctx, msg) }, func(abort error) { c.nackWithError(msg, abort) })
 	if err != nil {
 		c.nackWithError(msg, err)
 		return
@@ -75,7 +64,7 @@ func (c *Consumer) handleOne(ctx context.Context, msg pulsar.Message, handler Ha
 }
 
 // nackWithError nacks msg and ends its span with err, the handler's.
-func (c *Consumer) nackWithError(msg pulsar.Message, err error) {
+func (c *consumer) nackWithError(msg pulsar.Message, err error) {
 	start := time.Now()
 	c.Consumer.Nack(UnwrapMessage(msg))
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleNack, start, nil, err)
@@ -87,7 +76,7 @@ func isConsumerClosed(err error) bool {
 }
 
 // isClosed reports whether Close was called on c.
-func (c *Consumer) isClosed() bool {
+func (c *consumer) isClosed() bool {
 	select {
 	case <-c.done:
 		return true
@@ -95,3 +84,6 @@ func (c *Consumer) isClosed() bool {
 		return false
 	}
 }
+
+// openCount is the number of messages handed out whose spans are open.
+func (c *consumer) openCount() int { return c.open.len() }

@@ -1,8 +1,8 @@
 package pulsartrace
 
 import (
-	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/carrier"
+	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -14,8 +14,8 @@ const ScopeName = "github.com/asynctrace/asynctrace/pulsartrace"
 // Apache Pulsar.
 const system = "pulsar"
 
-func newInstrumenter(opts []asynctrace.Option) *messaging.Instrumenter {
+func newInstrumenter(cfg config.Shared) *messaging.Instrumenter {
 	// Pulsar puts no limit on the number or size of properties that a
 	// propagator's few short entries could reach.
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}}, opts...)
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}}, cfg)
 }

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 // received is what a consumer mode hands the test: the context the user
@@ -29,7 +30,7 @@ type received struct {
 
 // consumeOne takes one message from c in the given mode and settles it
 // with ack; for "Handle" the handler's return does that.
-func consumeOne(t *testing.T, c *Consumer, mode string) received {
+func consumeOne(t *testing.T, c pulsar.Consumer, mode string) received {
 	t.Helper()
 	ctx := ctxTimeout(t, 10*time.Second)
 	switch mode {
@@ -42,8 +43,8 @@ func consumeOne(t *testing.T, c *Consumer, mode string) received {
 			t.Fatal(err)
 		}
 		return received{ContextFromMessage(m), m}
-	case "ReceiveContext":
-		pctx, m, err := c.ReceiveContext(ctx)
+	case "receiveContext":
+		pctx, m, err := c.(*consumer).receiveContext(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,18 +107,19 @@ func sendOne(t *testing.T, p pulsar.Producer, mode string, ctx context.Context, 
 func TestIntegrationTraceContinuesAcrossBroker(t *testing.T) {
 	b := newBroker(t)
 	for _, sendMode := range []string{"Send", "SendAsync"} {
-		for _, recvMode := range []string{"Receive", "ReceiveContext", "Chan", "Handle"} {
+		for _, recvMode := range []string{"Receive", "receiveContext", "Chan", "Handle"} {
 			t.Run(sendMode+"/"+recvMode, func(t *testing.T) {
-				tel := newTelemetry(t, WithServiceURL(b.url))
+				tel := telemetrytest.New(t)
+				opts := tel.Options(WithServiceURL(b.url))
 				client := b.client(t)
 				name := topic(t)
-				c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.opts...)
+				c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), opts...)
 				defer c.Close()
-				p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+				p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), opts...)
 
 				member, _ := baggage.NewMember("tenant", "acme")
 				bag, _ := baggage.New(member)
-				ctx, parent := tel.root(baggage.ContextWithBaggage(context.Background(), bag), "request")
+				ctx, parent := tel.Root(baggage.ContextWithBaggage(context.Background(), bag), "request")
 				userProps := map[string]string{"order": "42"}
 				msg := &pulsar.ProducerMessage{Payload: []byte("hello"), Properties: userProps}
 				id, err := sendOne(t, p, sendMode, ctx, msg)
@@ -136,27 +138,27 @@ func TestIntegrationTraceContinuesAcrossBroker(t *testing.T) {
 				if v := baggage.FromContext(got.ctx).Member("tenant").Value(); v != "acme" {
 					t.Errorf("baggage tenant=%q in the consumer, want acme", v)
 				}
-				send := tel.one(t, "send "+name)
+				send := tel.One(t, "send "+name)
 				if send.Parent().SpanID() != parent.SpanContext().SpanID() {
 					t.Error("send span is not a child of the caller's span")
 				}
-				wantAttr(t, send, semconv.MessagingMessageIDKey, formatMessageID(id))
+				telemetrytest.WantAttr(t, send, semconv.MessagingMessageIDKey, formatMessageID(id))
 				if sc := trace.SpanContextFromContext(got.ctx); sc.TraceID() != parent.SpanContext().TraceID() {
 					t.Errorf("consumer context in trace %s, want %s", sc.TraceID(), parent.SpanContext().TraceID())
 				}
-				waitFor(t, 5*time.Second, "the process span to end", func() bool { return len(tel.ended("process "+name)) == 1 })
-				proc := tel.one(t, "process "+name)
+				waitFor(t, 5*time.Second, "the process span to end", func() bool { return len(tel.Ended("process "+name)) == 1 })
+				proc := tel.One(t, "process "+name)
 				if proc.Parent().SpanID() != send.SpanContext().SpanID() || proc.SpanContext().TraceID() != send.SpanContext().TraceID() {
 					t.Error("process span is not a child of the send span in the same trace")
 				}
-				wantAttr(t, proc, semconv.MessagingDestinationNameKey, name)
-				wantAttr(t, proc, semconv.MessagingDestinationSubscriptionNameKey, "sub")
-				wantAttr(t, proc, semconv.MessagingMessageIDKey, formatMessageID(id))
-				wantAttr(t, proc, RedeliveryCountKey, int64(0))
-				wantAttr(t, proc, settlementKey, "ack")
+				telemetrytest.WantAttr(t, proc, semconv.MessagingDestinationNameKey, name)
+				telemetrytest.WantAttr(t, proc, semconv.MessagingDestinationSubscriptionNameKey, "sub")
+				telemetrytest.WantAttr(t, proc, semconv.MessagingMessageIDKey, formatMessageID(id))
+				telemetrytest.WantAttr(t, proc, RedeliveryCountKey, int64(0))
+				telemetrytest.WantAttr(t, proc, settlementKey, "ack")
 				host, port, _ := parseServiceURL(b.url)
-				wantAttr(t, proc, semconv.ServerAddressKey, host)
-				wantAttr(t, proc, semconv.ServerPortKey, int64(port))
+				telemetrytest.WantAttr(t, proc, semconv.ServerAddressKey, host)
+				telemetrytest.WantAttr(t, proc, semconv.ServerPortKey, int64(port))
 			})
 		}
 	}
@@ -169,11 +171,11 @@ func TestIntegrationForeignAndMalformedContext(t *testing.T) {
 		"malformed":         {"traceparent": "00-not-a-trace-id-at-all-01", "tracestate": "=,=", "baggage": "%%%"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			client := b.client(t)
 			topicName := topic(t)
 			raw := subscribe(t, client, pulsar.ConsumerOptions{Topic: topicName})
-			c := WrapConsumer(raw, tel.opts...)
+			c := WrapConsumer(raw, tel.Options()...)
 			// The raw producer plays a service without asynctrace.
 			p := createProducer(t, client, pulsar.ProducerOptions{Topic: topicName})
 			if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x"), Properties: props}); err != nil {
@@ -184,11 +186,11 @@ func TestIntegrationForeignAndMalformedContext(t *testing.T) {
 				t.Error("handler context has no span")
 			}
 			c.Close() // flushes the grouped ack
-			proc := tel.one(t, "process "+topicName)
+			proc := tel.One(t, "process "+topicName)
 			if proc.Parent().IsValid() {
 				t.Errorf("process span has parent %v, want a new root", proc.Parent())
 			}
-			wantAttr(t, proc, settlementKey, "ack")
+			telemetrytest.WantAttr(t, proc, settlementKey, "ack")
 			if b.srv != nil {
 				waitFor(t, 5*time.Second, "the broker to see the ack", func() bool {
 					n, ok := b.srv.Backlog(topicName, "sub")
@@ -204,12 +206,12 @@ func TestIntegrationPropertiesRoundTrip(t *testing.T) {
 	const n = 1000
 	for _, batching := range []bool{false, true} {
 		t.Run("batching="+strconv.FormatBool(batching), func(t *testing.T) {
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			client := b.client(t)
 			name := topic(t)
-			c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 2000}), tel.opts...)
+			c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 2000}), tel.Options()...)
 			defer c.Close()
-			p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, DisableBatching: !batching}), tel.opts...)
+			p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name, DisableBatching: !batching}), tel.Options()...)
 
 			userProps := make([]map[string]string, n)
 			var wg sync.WaitGroup
@@ -239,7 +241,7 @@ func TestIntegrationPropertiesRoundTrip(t *testing.T) {
 				}
 			}
 			sends := map[string]sdktrace.ReadOnlySpan{}
-			for _, s := range tel.ended("send " + name) {
+			for _, s := range tel.Ended("send " + name) {
 				sends[s.SpanContext().SpanID().String()] = s
 			}
 			if len(sends) != n {
@@ -279,15 +281,15 @@ func TestIntegrationPropertiesRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			procs := tel.ended("process " + name)
-			if len(procs) != n || c.Unsettled() != 0 {
-				t.Errorf("%d process spans ended, %d unsettled; want %d, 0", len(procs), c.Unsettled(), n)
+			procs := tel.Ended("process " + name)
+			if len(procs) != n || unsettledOf(c) != 0 {
+				t.Errorf("%d process spans ended, %d unsettled; want %d, 0", len(procs), unsettledOf(c), n)
 			}
 			// Messages of one batch share ledger and entry; their ids
 			// still differ, by batch index.
 			ids := map[string]bool{}
 			for _, s := range procs {
-				v, _ := attr(s, semconv.MessagingMessageIDKey)
+				v, _ := telemetrytest.Attr(s, semconv.MessagingMessageIDKey)
 				ids[v.AsString()] = true
 			}
 			if len(ids) != n {
@@ -314,11 +316,11 @@ func TestIntegrationPropertiesRoundTrip(t *testing.T) {
 
 func TestIntegrationSendAfterCloseEndsSpanOnceWithError(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
 	raw := createProducer(t, client, pulsar.ProducerOptions{Topic: name})
-	p := WrapProducer(raw, tel.opts...)
+	p := WrapProducer(raw, tel.Options()...)
 	p.Close()
 	_, err := sendOne(t, p, "SendAsync", context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")})
 	if !errors.Is(err, pulsar.ErrProducerClosed) {
@@ -327,18 +329,18 @@ func TestIntegrationSendAfterCloseEndsSpanOnceWithError(t *testing.T) {
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); !errors.Is(err, pulsar.ErrProducerClosed) {
 		t.Fatalf("Send on a closed producer: %v, want ErrProducerClosed", err)
 	}
-	spans := tel.ended("send " + name)
+	spans := tel.Ended("send " + name)
 	if len(spans) != 2 {
 		t.Fatalf("%d send spans ended, want 2 (one per send, each once)", len(spans))
 	}
-	if got := tel.counterSum(t, "messaging.client.sent.messages"); got != 2 {
+	if got := tel.CounterSum(t, "messaging.client.sent.messages"); got != 2 {
 		t.Errorf("sent.messages = %d, want 2: a send span was ended more or less than once", got)
 	}
 	for _, s := range spans {
 		if s.Status().Code != codes.Error {
 			t.Errorf("send span status %v, want error", s.Status())
 		}
-		if _, ok := attr(s, semconv.ErrorTypeKey); !ok {
+		if _, ok := telemetrytest.Attr(s, semconv.ErrorTypeKey); !ok {
 			t.Error("send span has no error.type")
 		}
 	}
@@ -346,7 +348,7 @@ func TestIntegrationSendAfterCloseEndsSpanOnceWithError(t *testing.T) {
 
 func TestIntegrationReconsumeLaterAndDeadLetterKeepTrace(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
 	dlqName := name + "-sub-DLQ"
@@ -354,18 +356,18 @@ func TestIntegrationReconsumeLaterAndDeadLetterKeepTrace(t *testing.T) {
 		Topic:       name,
 		RetryEnable: true,
 		DLQ:         &pulsar.DLQPolicy{MaxDeliveries: 1, DeadLetterTopic: "persistent://public/default/" + dlqName},
-	}), tel.opts...)
+	}), tel.Options()...)
 	defer c.Close()
-	dlq := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: dlqName, SubscriptionName: "dlq-reader"}), tel.opts...)
+	dlq := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: dlqName, SubscriptionName: "dlq-reader"}), tel.Options()...)
 	defer dlq.Close()
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.Options()...)
 
-	ctx, parent := tel.root(context.Background(), "request")
+	ctx, parent := tel.Root(context.Background(), "request")
 	if _, err := p.Send(ctx, &pulsar.ProducerMessage{Payload: []byte("retry me"), Properties: map[string]string{"k": "v"}}); err != nil {
 		t.Fatal(err)
 	}
 	parent.End()
-	send := tel.one(t, "send "+name)
+	send := tel.One(t, "send "+name)
 
 	rctx := ctxTimeout(t, 20*time.Second)
 	first, err := c.Receive(rctx)
@@ -393,7 +395,7 @@ func TestIntegrationReconsumeLaterAndDeadLetterKeepTrace(t *testing.T) {
 	var procs []sdktrace.ReadOnlySpan
 	waitFor(t, 5*time.Second, "three process spans", func() bool {
 		procs = nil
-		for _, s := range tel.rec.Ended() {
+		for _, s := range tel.Recorder.Ended() {
 			if s.SpanKind() == trace.SpanKindConsumer {
 				procs = append(procs, s)
 			}
@@ -412,28 +414,28 @@ func TestIntegrationReconsumeLaterAndDeadLetterKeepTrace(t *testing.T) {
 	if s := byName["process "+name]; s == nil {
 		t.Error("no process span for the original topic")
 	} else {
-		wantAttr(t, s, settlementKey, "reconsume_later")
+		telemetrytest.WantAttr(t, s, settlementKey, "reconsume_later")
 	}
 	if s := byName["process "+name+"-sub-RETRY"]; s == nil {
-		t.Errorf("no process span for the retry topic (spans %v)", spanNames(procs))
+		t.Errorf("no process span for the retry topic (spans %v)", telemetrytest.SpanNames(procs))
 	} else {
-		wantAttr(t, s, ReconsumeTimesKey, int64(1))
-		wantAttr(t, s, settlementKey, "reconsume_later")
+		telemetrytest.WantAttr(t, s, ReconsumeTimesKey, int64(1))
+		telemetrytest.WantAttr(t, s, settlementKey, "reconsume_later")
 	}
 	if s := byName["process "+dlqName]; s == nil {
-		t.Errorf("no process span for the dead-letter topic (spans %v)", spanNames(procs))
+		t.Errorf("no process span for the dead-letter topic (spans %v)", telemetrytest.SpanNames(procs))
 	} else {
-		wantAttr(t, s, settlementKey, "ack")
+		telemetrytest.WantAttr(t, s, settlementKey, "ack")
 	}
 }
 
 func TestIntegrationUnsettledEndOnClose(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
-	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.opts...)
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.Options()...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.Options()...)
 	for i := range 3 {
 		if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
@@ -445,7 +447,7 @@ func TestIntegrationUnsettledEndOnClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(tel.ended("process " + name)); n != 0 {
+	if n := len(tel.Ended("process " + name)); n != 0 {
 		t.Fatalf("%d process spans ended before settlement", n)
 	}
 	done := make(chan struct{})
@@ -455,30 +457,29 @@ func TestIntegrationUnsettledEndOnClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return")
 	}
-	spans := tel.ended("process " + name)
+	spans := tel.Ended("process " + name)
 	if len(spans) != 3 {
 		t.Fatalf("%d process spans ended on Close, want 3", len(spans))
 	}
 	for _, s := range spans {
-		wantAttr(t, s, settlementKey, "abandoned")
+		telemetrytest.WantAttr(t, s, settlementKey, "abandoned")
 	}
 }
 
 func TestIntegrationLinkToProducer(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
-	consumerTel := tel.opts[:len(tel.opts):len(tel.opts)]
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
-	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), append(consumerTel, asynctrace.WithLinkToProducer())...)
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.Options(asynctrace.WithLinkToProducer())...)
 	defer c.Close()
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.Options()...)
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
 	got := consumeOne(t, c, "Handle")
-	send := tel.one(t, "send "+name)
-	proc := tel.one(t, "process "+name)
+	send := tel.One(t, "send "+name)
+	proc := tel.One(t, "process "+name)
 	if proc.Parent().IsValid() || proc.SpanContext().TraceID() == send.SpanContext().TraceID() {
 		t.Error("linked process span continues the producer's trace; want a new trace")
 	}
@@ -492,11 +493,11 @@ func TestIntegrationLinkToProducer(t *testing.T) {
 
 func TestIntegrationMetrics(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
-	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.opts...)
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.Options()...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.Options()...)
 	const ok = 5
 	for i := range ok {
 		if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte{byte(i)}}); err != nil {
@@ -524,33 +525,33 @@ func TestIntegrationMetrics(t *testing.T) {
 	system := semconv.MessagingSystemKey.String("pulsar")
 	dest := semconv.MessagingDestinationName(name)
 	dur := "messaging.client.operation.duration"
-	if n := tel.counterSum(t, "messaging.client.sent.messages", system, dest); n != ok+1 {
+	if n := tel.CounterSum(t, "messaging.client.sent.messages", system, dest); n != ok+1 {
 		t.Errorf("sent.messages = %d, want %d", n, ok+1)
 	}
 	errType := semconv.ErrorTypeKey.String("*pulsar.Error")
-	if n := tel.counterSum(t, "messaging.client.sent.messages", system, dest, errType); n != 1 {
+	if n := tel.CounterSum(t, "messaging.client.sent.messages", system, dest, errType); n != 1 {
 		t.Errorf("failed sent.messages = %d, want 1", n)
 	}
-	if n := tel.histogramCount(t, dur, system, dest, semconv.MessagingOperationTypeSend); n != ok+1 {
+	if n := tel.HistogramCount(t, dur, system, dest, semconv.MessagingOperationTypeSend); n != ok+1 {
 		t.Errorf("send durations %d, want %d", n, ok+1)
 	}
-	if n := tel.histogramCount(t, dur, system, dest, semconv.MessagingOperationTypeSend, errType); n != 1 {
+	if n := tel.HistogramCount(t, dur, system, dest, semconv.MessagingOperationTypeSend, errType); n != 1 {
 		t.Errorf("failed send durations %d, want 1", n)
 	}
 	sub := semconv.MessagingDestinationSubscriptionName("sub")
-	if n := tel.counterSum(t, "messaging.client.consumed.messages", system, dest, sub); n != ok {
+	if n := tel.CounterSum(t, "messaging.client.consumed.messages", system, dest, sub); n != ok {
 		t.Errorf("consumed.messages = %d, want %d", n, ok)
 	}
-	if n := tel.histogramCount(t, dur, system, dest, sub, semconv.MessagingOperationTypeReceive); n != ok {
+	if n := tel.HistogramCount(t, dur, system, dest, sub, semconv.MessagingOperationTypeReceive); n != ok {
 		t.Errorf("receive durations %d, want %d", n, ok)
 	}
-	if n := tel.histogramCount(t, dur, system, dest, sub, semconv.MessagingOperationName("ack")); n != ok-1 {
+	if n := tel.HistogramCount(t, dur, system, dest, sub, semconv.MessagingOperationName("ack")); n != ok-1 {
 		t.Errorf("ack durations %d, want %d", n, ok-1)
 	}
-	if n := tel.histogramCount(t, dur, system, dest, sub, semconv.MessagingOperationName("nack")); n != 1 {
+	if n := tel.HistogramCount(t, dur, system, dest, sub, semconv.MessagingOperationName("nack")); n != 1 {
 		t.Errorf("nack durations %d, want 1", n)
 	}
-	if n := tel.histogramCount(t, "messaging.process.duration", system, dest, sub); n != ok {
+	if n := tel.HistogramCount(t, "messaging.process.duration", system, dest, sub); n != ok {
 		t.Errorf("process durations %d, want %d", n, ok)
 	}
 }
@@ -558,15 +559,15 @@ func TestIntegrationMetrics(t *testing.T) {
 func TestIntegrationPartitionedTopicNamesTheTopic(t *testing.T) {
 	b := newBroker(t)
 	srv := b.needServer(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
 	if err := srv.CreatePartitionedTopic(name, 3); err != nil {
 		t.Fatal(err)
 	}
-	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.opts...)
+	c := WrapConsumer(subscribe(t, client, pulsar.ConsumerOptions{Topic: name}), tel.Options()...)
 	defer c.Close()
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: "persistent://public/default/" + name}), tel.opts...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: "persistent://public/default/" + name}), tel.Options()...)
 	const n = 30
 	for i := range n {
 		if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Key: strconv.Itoa(i), Payload: []byte{byte(i)}}); err != nil {
@@ -589,18 +590,18 @@ func TestIntegrationPartitionedTopicNamesTheTopic(t *testing.T) {
 		t.Errorf("messages came from %d partitions; the test wants several", len(partitions))
 	}
 	sends := map[string]bool{}
-	for _, s := range tel.ended("send " + name) {
+	for _, s := range tel.Ended("send " + name) {
 		sends[s.SpanContext().SpanID().String()] = true
 	}
-	procs := tel.ended("process " + name)
+	procs := tel.Ended("process " + name)
 	if len(sends) != n || len(procs) != n {
-		t.Fatalf("%d send and %d process spans named after %q, want %d each (all: %v)", len(sends), len(procs), name, n, spanNames(tel.rec.Ended()))
+		t.Fatalf("%d send and %d process spans named after %q, want %d each (all: %v)", len(sends), len(procs), name, n, telemetrytest.SpanNames(tel.Recorder.Ended()))
 	}
 	for _, s := range procs {
 		if !sends[s.Parent().SpanID().String()] {
 			t.Fatal("a process span's parent is not a send span")
 		}
-		wantAttr(t, s, semconv.MessagingDestinationNameKey, name)
+		telemetrytest.WantAttr(t, s, semconv.MessagingDestinationNameKey, name)
 	}
 }
 
@@ -608,12 +609,12 @@ func TestIntegrationPartitionedTopicNamesTheTopic(t *testing.T) {
 // and a redelivery after a nack shows on the span.
 func TestIntegrationWrappedMessagesWorkWithClientConsumer(t *testing.T) {
 	b := newBroker(t)
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	client := b.client(t)
 	name := topic(t)
 	raw := subscribe(t, client, pulsar.ConsumerOptions{Topic: name, NackRedeliveryDelay: 20 * time.Millisecond})
-	c := WrapConsumer(raw, tel.opts...)
-	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.opts...)
+	c := WrapConsumer(raw, tel.Options()...)
+	p := WrapProducer(createProducer(t, client, pulsar.ProducerOptions{Topic: name}), tel.Options()...)
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
@@ -635,19 +636,19 @@ func TestIntegrationWrappedMessagesWorkWithClientConsumer(t *testing.T) {
 	}
 	// Neither settlement went through the wrapper: both spans are open
 	// until the wrapper settles the id (it settles both deliveries).
-	if c.Unsettled() != 2 {
-		t.Fatalf("%d open, want 2", c.Unsettled())
+	if unsettledOf(c) != 2 {
+		t.Fatalf("%d open, want 2", unsettledOf(c))
 	}
 	if err := c.AckID(again.ID()); err != nil {
 		t.Fatal(err)
 	}
-	spans := tel.ended("process " + name)
+	spans := tel.Ended("process " + name)
 	if len(spans) != 2 {
 		t.Fatalf("%d process spans ended, want 2", len(spans))
 	}
 	counts := map[int64]bool{}
 	for _, s := range spans {
-		v, _ := attr(s, RedeliveryCountKey)
+		v, _ := telemetrytest.Attr(s, RedeliveryCountKey)
 		counts[v.AsInt64()] = true
 	}
 	if !counts[0] || !counts[1] {

@@ -6,22 +6,23 @@ import (
 	"github.com/apache/pulsar-client-go/pulsar"
 )
 
-// tracedMessage is a received message as a Consumer hands it out: the
-// client's message, whose methods it has, plus the open delivery that
-// holds its process span. The client's consumer uses messages only through
-// the pulsar.Message methods, so a tracedMessage may also be given to the
-// unwrapped consumer (its span then ends on Close, not on that settlement).
+// tracedMessage is a received message as a traced consumer or reader hands
+// it out: the client's message, whose methods it has, plus the open
+// delivery that holds its process span. The client's consumer uses messages
+// only through the pulsar.Message methods, so a tracedMessage may also be
+// given to the unwrapped consumer (its span then ends on Close, not on that
+// settlement).
 type tracedMessage struct {
 	pulsar.Message
 	dl delivery
 }
 
 // ContextFromMessage returns the context of the process span of a message
-// received through a [Consumer] (from Receive, ReceiveContext or Chan, in
-// which case the pulsar.ConsumerMessage itself may be passed). Pass it to
-// the code that processes the message, so that its spans, and messages it
-// sends through a wrapped producer, join the producer's trace. For any
-// other message it returns context.Background().
+// received through a traced consumer (from Receive or Chan, in which case
+// the pulsar.ConsumerMessage itself may be passed) or read through a traced
+// reader. Pass it to the code that processes the message, so that its
+// spans, and messages it sends through a wrapped producer, join the
+// producer's trace. For any other message it returns context.Background().
 func ContextFromMessage(msg pulsar.Message) context.Context {
 	switch m := msg.(type) {
 	case *tracedMessage:
@@ -37,9 +38,9 @@ func ContextFromMessage(msg pulsar.Message) context.Context {
 }
 
 // UnwrapMessage returns the client's own message inside a message handed
-// out by a [Consumer], or msg itself. Code that type-asserts messages to
-// the client's types needs it; the Consumer's settlement methods unwrap on
-// their own.
+// out by a traced consumer or reader, or msg itself. Code that type-asserts
+// messages to the client's types needs it; the traced consumer's settlement
+// methods unwrap on their own.
 func UnwrapMessage(msg pulsar.Message) pulsar.Message {
 	switch m := msg.(type) {
 	case *tracedMessage:

@@ -55,8 +55,6 @@ func TestParseServiceURL(t *testing.T) {
 			t.Errorf("parseServiceURL(%q) = %q, %d, %v; want %q, %d, %v", tc.url, host, port, ok, tc.host, tc.port, tc.ok)
 		}
 	}
-	// A bad URL yields an option that sets nothing and does not panic.
-	_ = WrapProducer(&fakeProducer{topic: "t"}, WithServiceURL("::bad"))
 }
 
 func TestFormatMessageID(t *testing.T) {

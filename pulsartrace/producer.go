@@ -21,21 +21,24 @@ type producer struct {
 // WrapProducer returns a pulsar.Producer that sends through p and traces
 // every message: Send and SendAsync start a PRODUCER span "send <topic>" as
 // a child of the span in the context they are given, and write that span's
-// context (W3C traceparent, tracestate and baggage with the default
-// propagators) into a copy of the message's properties. The caller's
-// *pulsar.ProducerMessage and its Properties map are never written. The
-// other methods pass through to p.
+// context (W3C traceparent, tracestate and baggage by default) into a copy
+// of the message's properties. The caller's *pulsar.ProducerMessage and its
+// Properties map are never written. The other methods pass through to p.
 //
-// Wrapping nil returns nil; wrapping an already wrapped producer returns it
-// unchanged, so a message never gets two send spans.
+// Wrapping an already wrapped producer returns it unchanged, so a message
+// never gets two send spans. It panics if p is nil.
 func WrapProducer(p pulsar.Producer, opts ...asynctrace.Option) pulsar.Producer {
 	if p == nil {
-		return nil
+		panic("pulsartrace.WrapProducer: producer is nil")
 	}
 	if w, ok := p.(*producer); ok {
 		return w
 	}
-	in := newInstrumenter(opts)
+	cfg, _ := resolve("WrapProducer", opts)
+	return newProducer(p, newInstrumenter(cfg))
+}
+
+func newProducer(p pulsar.Producer, in *messaging.Instrumenter) *producer {
 	return &producer{Producer: p, in: in, d: in.Destination(destinationName(p.Topic()), "", "")}
 }
 

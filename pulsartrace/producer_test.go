@@ -15,14 +15,15 @@ import (
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
-	tel := newTelemetry(t, WithServiceURL("pulsar://broker.example:6650"))
+	tel := telemetrytest.New(t)
 	fp := &fakeProducer{topic: "persistent://public/default/orders"}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, tel.Options(WithServiceURL("pulsar://broker.example:6650"))...)
 
-	ctx, parent := tel.root(context.Background(), "request")
+	ctx, parent := tel.Root(context.Background(), "request")
 	userProps := map[string]string{"k": "v"}
 	msg := &pulsar.ProducerMessage{Payload: []byte("hello"), Properties: userProps, Key: "key-1"}
 	id, err := p.Send(ctx, msg)
@@ -51,51 +52,51 @@ func TestSendStartsChildSpanAndInjectsIntoCopy(t *testing.T) {
 		t.Errorf("sent properties %v, want the user's plus traceparent", sent[0].Properties)
 	}
 
-	span := tel.one(t, "send orders")
+	span := tel.One(t, "send orders")
 	if span.SpanKind() != trace.SpanKindProducer {
 		t.Errorf("kind %v, want producer", span.SpanKind())
 	}
 	if span.Parent().SpanID() != parent.SpanContext().SpanID() {
 		t.Error("send span is not a child of the caller's span")
 	}
-	wantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
-	wantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
-	wantAttr(t, span, semconv.MessagingOperationTypeKey, "send")
-	wantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(id))
-	wantAttr(t, span, semconv.ServerAddressKey, "broker.example")
-	wantAttr(t, span, semconv.ServerPortKey, int64(6650))
+	telemetrytest.WantAttr(t, span, semconv.MessagingSystemKey, "pulsar")
+	telemetrytest.WantAttr(t, span, semconv.MessagingDestinationNameKey, "orders")
+	telemetrytest.WantAttr(t, span, semconv.MessagingOperationTypeKey, "send")
+	telemetrytest.WantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(id))
+	telemetrytest.WantAttr(t, span, semconv.ServerAddressKey, "broker.example")
+	telemetrytest.WantAttr(t, span, semconv.ServerPortKey, int64(6650))
 	if want := "00-" + span.SpanContext().TraceID().String() + "-" + span.SpanContext().SpanID().String() + "-01"; sent[0].Properties["traceparent"] != want {
 		t.Errorf("traceparent %q, want %q (the send span)", sent[0].Properties["traceparent"], want)
 	}
 }
 
 func TestSendErrorIsRecorded(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	boom := errors.New("boom")
 	fp := &fakeProducer{topic: "orders", sendErr: boom}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, tel.Options()...)
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); !errors.Is(err, boom) {
 		t.Fatalf("Send error %v, want %v", err, boom)
 	}
-	span := tel.one(t, "send orders")
+	span := tel.One(t, "send orders")
 	if span.Status().Code != codes.Error {
 		t.Errorf("status %v, want error", span.Status())
 	}
-	wantAttr(t, span, semconv.ErrorTypeKey, "*errors.errorString")
-	noAttr(t, span, semconv.MessagingMessageIDKey)
-	if n := tel.counterSum(t, "messaging.client.sent.messages", semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
+	telemetrytest.WantAttr(t, span, semconv.ErrorTypeKey, "*errors.errorString")
+	telemetrytest.NoAttr(t, span, semconv.MessagingMessageIDKey)
+	if n := tel.CounterSum(t, "messaging.client.sent.messages", semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
 		t.Errorf("sent.messages with error.type = %d, want 1", n)
 	}
 }
 
 func TestSendNilMessagePassesThrough(t *testing.T) {
-	tel := newTelemetry(t)
-	p := WrapProducer(&fakeProducer{topic: "orders"}, tel.opts...)
+	tel := telemetrytest.New(t)
+	p := WrapProducer(&fakeProducer{topic: "orders"}, tel.Options()...)
 	_, _ = p.Send(context.Background(), nil) // must not panic
 	done := make(chan struct{})
 	p.SendAsync(context.Background(), nil, func(pulsar.MessageID, *pulsar.ProducerMessage, error) { close(done) })
 	<-done
-	if n := len(tel.rec.Ended()); n != 0 {
+	if n := len(tel.Recorder.Ended()); n != 0 {
 		t.Errorf("%d spans for nil messages, want 0", n)
 	}
 	UnwrapProducer(p).(*fakeProducer).wg.Wait()
@@ -112,9 +113,9 @@ func TestSendAsyncEndsSpanOnceAndReturnsCallersMessage(t *testing.T) {
 		{"client calls back twice", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tel := newTelemetry(t)
+			tel := telemetrytest.New(t)
 			fp := &fakeProducer{topic: "orders", sendErr: tc.sendErr, asyncTwice: tc.twice}
-			p := WrapProducer(fp, tel.opts...)
+			p := WrapProducer(fp, tel.Options()...)
 			msg := &pulsar.ProducerMessage{Payload: []byte("x")}
 			var calls atomic.Int32
 			got := make(chan *pulsar.ProducerMessage, 2)
@@ -138,8 +139,8 @@ func TestSendAsyncEndsSpanOnceAndReturnsCallersMessage(t *testing.T) {
 			if n := calls.Load(); n != wantCalls {
 				t.Errorf("callback ran %d times, want %d", n, wantCalls)
 			}
-			span := tel.one(t, "send orders")
-			if got := tel.counterSum(t, "messaging.client.sent.messages"); got != 1 {
+			span := tel.One(t, "send orders")
+			if got := tel.CounterSum(t, "messaging.client.sent.messages"); got != 1 {
 				t.Errorf("sent.messages = %d, want 1: the span was ended more or less than once", got)
 			}
 			if (span.Status().Code == codes.Error) != (tc.sendErr != nil) {
@@ -153,9 +154,9 @@ func TestSendAsyncEndsSpanOnceAndReturnsCallersMessage(t *testing.T) {
 }
 
 func TestSendPropagatesBaggageAndKeepsUntracedMessagesUncopied(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fp := &fakeProducer{topic: "orders"}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, tel.Options()...)
 	member, _ := baggage.NewMember("tenant", "acme")
 	bag, _ := baggage.New(member)
 	ctx := baggage.ContextWithBaggage(context.Background(), bag)
@@ -180,9 +181,6 @@ func TestProducerPassesThrough(t *testing.T) {
 	if UnwrapProducer(p) != pulsar.Producer(fp) || UnwrapProducer(fp) != pulsar.Producer(fp) {
 		t.Error("UnwrapProducer does not return the wrapped producer")
 	}
-	if WrapProducer(nil) != nil {
-		t.Error("WrapProducer(nil) is not nil")
-	}
 	p.Close()
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{}); !errors.Is(err, pulsar.ErrProducerClosed) {
 		t.Errorf("Send after Close: %v", err)
@@ -190,9 +188,9 @@ func TestProducerPassesThrough(t *testing.T) {
 }
 
 func TestSendMetrics(t *testing.T) {
-	tel := newTelemetry(t)
+	tel := telemetrytest.New(t)
 	fp := &fakeProducer{topic: "orders"}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, tel.Options()...)
 	for range 5 {
 		if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{}); err != nil {
 			t.Fatal(err)
@@ -203,30 +201,31 @@ func TestSendMetrics(t *testing.T) {
 	fp.mu.Unlock()
 	_, _ = p.Send(context.Background(), &pulsar.ProducerMessage{})
 	ok := []attribute.KeyValue{semconv.MessagingSystemKey.String("pulsar"), semconv.MessagingDestinationName("orders"), semconv.MessagingOperationName("send")}
-	if n := tel.counterSum(t, "messaging.client.sent.messages", ok...); n != 6 {
+	if n := tel.CounterSum(t, "messaging.client.sent.messages", ok...); n != 6 {
 		t.Errorf("sent.messages = %d, want 6", n)
 	}
-	if n := tel.histogramCount(t, "messaging.client.operation.duration", ok...); n != 6 {
+	if n := tel.HistogramCount(t, "messaging.client.operation.duration", ok...); n != 6 {
 		t.Errorf("operation.duration count for send = %d, want 6", n)
 	}
-	if n := tel.histogramCount(t, "messaging.client.operation.duration", append(ok, semconv.ErrorTypeKey.String("*errors.errorString"))...); n != 1 {
+	if n := tel.HistogramCount(t, "messaging.client.operation.duration", append(ok, semconv.ErrorTypeKey.String("*errors.errorString"))...); n != 1 {
 		t.Errorf("operation.duration count for failed sends = %d, want 1", n)
 	}
 }
 
 func TestBodySizeAndSpanAttributes(t *testing.T) {
-	tel := newTelemetry(t, asynctrace.WithMessageBodySize(), asynctrace.WithSpanAttributes(attribute.String("team", "billing")))
+	tel := telemetrytest.New(t)
+	opts := tel.Options(asynctrace.WithMessageBodySize(), asynctrace.WithSpanAttributes(attribute.String("team", "billing")))
 	fp := &fakeProducer{topic: "orders"}
-	p := WrapProducer(fp, tel.opts...)
+	p := WrapProducer(fp, opts...)
 	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("12345")}); err != nil {
 		t.Fatal(err)
 	}
-	send := tel.one(t, "send orders")
-	wantAttr(t, send, semconv.MessagingMessageBodySizeKey, int64(5))
-	wantAttr(t, send, "team", "billing")
+	send := tel.One(t, "send orders")
+	telemetrytest.WantAttr(t, send, semconv.MessagingMessageBodySizeKey, int64(5))
+	telemetrytest.WantAttr(t, send, "team", "billing")
 
 	fc := newFakeConsumer()
-	c := WrapConsumer(fc, tel.opts...)
+	c := WrapConsumer(fc, opts...)
 	defer c.Close()
 	m := message(1, fp.messages()[0].Properties)
 	m.payload = []byte("1234567")
@@ -236,7 +235,7 @@ func TestBodySizeAndSpanAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Nack(got)
-	proc := tel.one(t, "process orders")
-	wantAttr(t, proc, semconv.MessagingMessageBodySizeKey, int64(7))
-	wantAttr(t, proc, "team", "billing")
+	proc := tel.One(t, "process orders")
+	telemetrytest.WantAttr(t, proc, semconv.MessagingMessageBodySizeKey, int64(7))
+	telemetrytest.WantAttr(t, proc, "team", "billing")
 }

@@ -5,9 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
 // Default ports of the Pulsar binary protocol and of the broker's HTTP
@@ -17,19 +14,6 @@ var defaultPorts = map[string]int{
 	"pulsar+ssl": 6651,
 	"http":       8080,
 	"https":      8443,
-}
-
-// WithServiceURL sets server.address and server.port from the service URL
-// given to pulsar.ClientOptions.URL, such as "pulsar://broker:6650". For a
-// URL that lists several brokers ("pulsar://a:6650,b:6650") the first one
-// is reported. A URL that cannot be parsed sets nothing: telemetry never
-// stands in the way of connecting.
-func WithServiceURL(serviceURL string) asynctrace.Option {
-	host, port, ok := parseServiceURL(serviceURL)
-	if !ok {
-		return func(*messaging.Config) {}
-	}
-	return asynctrace.WithServerAddress(host, port)
 }
 
 func parseServiceURL(serviceURL string) (host string, port int, ok bool) {

@@ -8,12 +8,6 @@ import (
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
-// DefaultMaxUnsettled is how many received but not yet settled messages a
-// wrapped consumer keeps spans open for by default. Past it, the oldest
-// span is ended as abandoned, so a consumer that never settles some
-// messages holds bounded memory.
-const DefaultMaxUnsettled = 10000
-
 // idKey identifies a delivered message within one consumer: the position
 // fields of its pulsar.MessageID, which is what Ack and Nack identify
 // messages by.

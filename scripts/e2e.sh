@@ -167,8 +167,8 @@ fi
 
 # 2. Build once: the services' binary and the check.
 log "building the pipeline and the check"
-go build -o "$work/pipeline" ./examples/pipeline
-go test -tags e2e -c -o "$work/e2echeck" ./examples/pipeline
+(cd examples && go build -o "$work/pipeline" ./pipeline)
+(cd examples && go test -tags e2e -c -o "$work/e2echeck" ./pipeline)
 
 # 3. Brokers, then consumers before producers.
 log "starting brokers"

@@ -8,8 +8,8 @@
 //
 // With a router, two lines:
 //
-//	router.AddMiddleware(watermilltrace.Middleware())
-//	router.AddPublisherDecorators(watermilltrace.PublisherDecorator())
+//	router.AddMiddleware(watermilltrace.NewMiddleware())
+//	router.AddPublisherDecorators(watermilltrace.NewPublisherDecorator())
 //
 // and a wrapped publisher wherever messages are published outside the
 // router, for example in an HTTP handler (publish with the request's
@@ -25,7 +25,9 @@
 //	sub = watermilltrace.WrapSubscriber(sub)
 //
 // Add the middleware first, so that the spans of the other middleware
-// (retries, poison queue, ...) belong to the message's trace too.
+// (retries, poison queue, ...) belong to the message's trace too. Wrapping
+// a publisher or subscriber that is already wrapped returns it unchanged, so
+// a message never gets two send spans from it.
 //
 // # Spans
 //
@@ -44,17 +46,25 @@
 //     replaced by one carrying the span (msg.SetContext), so that spans the
 //     handler starts and HTTP calls it makes with msg.Context() join the
 //     trace. In the middleware the span ends when the handler returns, with
-//     the handler's error (or panic) recorded; from [WrapSubscriber] it ends
-//     when the message is acked or nacked.
+//     the handler's error recorded; from [WrapSubscriber] it ends when the
+//     message is acked or nacked.
 //
 // Attributes follow the OpenTelemetry messaging semantic conventions:
 // messaging.system, messaging.operation.type and messaging.operation.name,
 // messaging.destination.name (the topic), messaging.message.id (the
 // message's UUID), error.type on failure, and server.address/server.port and
 // messaging.message.body.size when asked for. Process spans also carry
-// watermill.handler.name (the router handler's name) and, when the
-// settlement is known, asynctrace.message.settlement (ack, nack, or
-// abandoned for a message still unsettled when its subscription ended).
+// watermill.handler.name ([HandlerNameKey], the router handler's name)
+// and, when the settlement is known, asynctrace.message.settlement: ack,
+// nack, or abandoned for a message whose settlement stopped being watched,
+// because its subscription ended first or because more unsettled messages
+// of the subscription followed it than [WithMaxUnsettled] allows (default
+// [DefaultMaxUnsettled]).
+//
+// A handler that panics ends its span with the error "asynctrace: handler
+// panicked: <value>", and the panic goes on to the router, which recovers
+// it and nacks the message; one that calls runtime.Goexit (t.FailNow in a
+// test) ends it with "asynctrace: handler exited without returning".
 //
 // The messaging metrics of the conventions are recorded too:
 // messaging.client.sent.messages, messaging.client.consumed.messages,
@@ -64,7 +74,7 @@
 //
 // The conventions list no value for Watermill, and Watermill does not tell
 // which broker a publisher or subscriber talks to. The default is
-// "watermill" (DefaultMessagingSystem); name the real broker with
+// "watermill" ([DefaultMessagingSystem]); name the real broker with
 // asynctrace.WithMessagingSystem, using the conventions' values where there
 // is one: "redis", "rabbitmq", "nats", "kafka", "gcp_pubsub", "aws_sqs",
 // or the database's name ("postgresql", "mysql") for watermill-sql.
@@ -75,9 +85,10 @@
 // chain has returned. The middleware prepares them: a returned message with
 // no span in its context gets the process span's context (one that has a
 // span of its own, from NewMessageWithContext, keeps it), and its metadata
-// carries that context. With PublisherDecorator on the router, each is then
-// published in a "send <topic>" span, a child of the process span; without
-// it, the next consumer's process span is a child of this process span.
+// carries that context. With [NewPublisherDecorator] on the router, each is
+// then published in a "send <topic>" span, a child of the process span;
+// without it, the next consumer's process span is a child of this process
+// span.
 // Either way the trace goes on. This holds for a returned msg.Copy() too,
 // whose metadata still holds the incoming message's traceparent: it is
 // replaced.
@@ -90,12 +101,24 @@
 // as absent: the process span starts a new trace, and the handler runs and
 // the message is acked as without tracing. The upstream sampled flag is
 // respected, never forced. Tracing never changes a payload, never drops a
-// message and never fails or nacks one.
+// message and never fails one. The one nack it sends is for a message a
+// subscription from [WrapSubscriber] read but could not hand over because
+// the subscription ended, so that the broker delivers it again.
 //
 // # Options
 //
-// Every constructor takes asynctrace options: WithTracerProvider,
-// WithMeterProvider and WithPropagators (the otel globals by default),
-// WithMessagingSystem, WithLinkToProducer, WithSpanAttributes,
-// WithServerAddress, WithMessageBodySize and WithFallbackKeyPrefixes.
+// Every constructor takes the options of the asynctrace package:
+// WithTracerProvider and WithMeterProvider (defaults: the otel globals,
+// looked up when used), WithPropagators (default: the global propagator
+// once one is installed, W3C Trace Context and Baggage until then, so the
+// trace travels without any setup), WithMessagingSystem, WithLinkToProducer,
+// WithSpanAttributes, WithServerAddress, WithMessageBodySize and
+// WithFallbackKeyPrefixes. This package adds [WithMaxUnsettled].
+//
+// A nil publisher or subscriber makes [WrapPublisher] or [WrapSubscriber]
+// panic, as does an option of another adapter package
+// (httptrace.WithoutTraceResponse, say) given to any constructor of this
+// one, and [WithMaxUnsettled] below 1; nil options are ignored. The router
+// handing a nil publisher to the decorator from [NewPublisherDecorator] is
+// reported as [ErrNilPublisher] instead.
 package watermilltrace

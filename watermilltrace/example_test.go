@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -18,25 +18,26 @@ import (
 )
 
 // A router whose first handler returns a message for the second: one trace
-// from the publish in the producer's span to the second handler.
+// from the publish in the producer's span to the second handler. The trace
+// context travels as W3C Trace Context, since no propagator is installed.
 func Example() {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	opts := []asynctrace.Option{
-		asynctrace.WithTracerProvider(tp),
-		asynctrace.WithPropagators(propagation.TraceContext{}),
-	}
+	// A program usually passes no options and gets the otel globals; here
+	// the spans go to a recorder, to be printed.
+	opts := []asynctrace.Option{asynctrace.WithTracerProvider(tp)}
 
 	pubSub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	defer func() { _ = pubSub.Close() }()
 	router, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	// The two lines that trace a router.
-	router.AddMiddleware(watermilltrace.Middleware(opts...))
-	router.AddPublisherDecorators(watermilltrace.PublisherDecorator(opts...))
+	router.AddMiddleware(watermilltrace.NewMiddleware(opts...))
+	router.AddPublisherDecorators(watermilltrace.NewPublisherDecorator(opts...))
 
 	router.AddHandler("bill", "orders", pubSub, "invoices", pubSub,
 		func(msg *message.Message) ([]*message.Message, error) {
@@ -77,10 +78,7 @@ func ExampleWrapSubscriber() {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	opts := []asynctrace.Option{
-		asynctrace.WithTracerProvider(tp),
-		asynctrace.WithPropagators(propagation.TraceContext{}),
-	}
+	opts := []asynctrace.Option{asynctrace.WithTracerProvider(tp)}
 
 	pubSub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
 	sub := watermilltrace.WrapSubscriber(pubSub, opts...)
@@ -107,6 +105,46 @@ func ExampleWrapSubscriber() {
 	// send jobs (producer)
 	//   process jobs (consumer) settlement=ack
 	//     run job
+}
+
+// Publishing outside a router, in the span of the request that publishes:
+// the message gets a send span of its own, and its metadata carries that
+// span's context to whoever consumes it.
+func ExampleWrapPublisher() {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	pubSub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1}, watermill.NopLogger{})
+	defer func() { _ = pubSub.Close() }()
+	received, err := pubSub.Subscribe(context.Background(), "orders")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	pub := watermilltrace.WrapPublisher(pubSub, asynctrace.WithTracerProvider(tp))
+	ctx, span := tp.Tracer("shop").Start(context.Background(), "POST /orders")
+	if err := pub.Publish("orders", message.NewMessageWithContext(ctx, watermill.NewUUID(), []byte("order"))); err != nil {
+		fmt.Println(err)
+		return
+	}
+	span.End()
+
+	// An untraced consumer sees the trace context in the metadata.
+	msg := <-received
+	msg.Ack()
+	waitForSpans(rec, 2)
+	for _, s := range rec.Ended() {
+		if s.Name() == "send orders" {
+			fmt.Println("traceparent names the send span:", strings.Contains(msg.Metadata.Get("traceparent"), s.SpanContext().SpanID().String()))
+		}
+	}
+	printTree(rec.Ended())
+	// Output:
+	// traceparent names the send span: true
+	// POST /orders
+	//   send orders (producer)
 }
 
 func waitForSpans(rec *tracetest.SpanRecorder, n int) {

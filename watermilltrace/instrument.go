@@ -1,9 +1,12 @@
 package watermilltrace
 
 import (
+	"fmt"
+
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -23,6 +26,35 @@ const DefaultMessagingSystem = "watermill"
 // attribute for it.
 const HandlerNameKey = attribute.Key("watermill.handler.name")
 
-func newInstrumenter(opts []asynctrace.Option) *messaging.Instrumenter {
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem}, opts...)
+// DefaultMaxUnsettled is how many delivered messages a subscription from
+// [WrapSubscriber] watches for their Ack or Nack at once, unless
+// [WithMaxUnsettled] says otherwise.
+const DefaultMaxUnsettled = 1024
+
+// settings are the options of this package's own.
+type settings struct {
+	maxUnsettled int
+}
+
+// newInstrumenter applies opts for the constructor fn.
+func newInstrumenter(fn string, opts []asynctrace.Option) (*messaging.Instrumenter, settings) {
+	s := settings{maxUnsettled: DefaultMaxUnsettled}
+	cfg := config.Resolve("watermilltrace."+fn, "watermilltrace", opts, &s)
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem}, cfg), s
+}
+
+// WithMaxUnsettled bounds how many delivered messages a subscription from
+// [WrapSubscriber] watches for their Ack or Nack at once (default
+// [DefaultMaxUnsettled]). Past n, the span of the oldest unsettled message
+// is ended as abandoned and the message is no longer watched; it is still
+// acked or nacked as the consumer decides. It panics if n is less than 1.
+func WithMaxUnsettled(n int) asynctrace.Option {
+	if n < 1 {
+		panic(fmt.Sprintf("watermilltrace.WithMaxUnsettled: n must be at least 1, got %d", n))
+	}
+	return config.New(config.Option{
+		Name:    "watermilltrace.WithMaxUnsettled",
+		Adapter: "watermilltrace",
+		Local:   func(s *settings) { s.maxUnsettled = n },
+	}).(asynctrace.Option)
 }

@@ -7,8 +7,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// No goroutine is ignored: every broker client is closed by the tests,
-	// and the Redis subscribers stop reading at once on Close (see
-	// setupRedis).
+	// No goroutine is ignored: every Pub/Sub, router and subscriber a test
+	// starts is closed by it.
 	goleak.VerifyTestMain(m)
 }

@@ -10,23 +10,21 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
+	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
 func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
-	tr := newTracing(t)
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	opts := tr.opts(asynctrace.WithMeterProvider(mp), asynctrace.WithMessagingSystem("redis"))
+	tel := telemetrytest.New(t)
+	opts := tel.Options(asynctrace.WithMessagingSystem("redis"))
 
-	g := newGoChannel(t, gochannel.Config{})
-	r := newRouter(t)
-	r.AddMiddleware(watermilltrace.Middleware(opts...))
+	g := watermilltest.NewGoChannel(t, gochannel.Config{})
+	r := watermilltest.NewRouter(t)
+	r.AddMiddleware(watermilltrace.NewMiddleware(opts...))
 	var failures atomic.Int32
 	var handled atomic.Int32
 	done := make(chan struct{})
@@ -39,7 +37,7 @@ func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
 		}
 		return nil
 	})
-	startRouter(t, r)
+	watermilltest.StartRouter(t, r)
 
 	pub := watermilltrace.WrapPublisher(g, opts...)
 	for _, id := range []string{"a", "bad", "c"} {
@@ -47,28 +45,23 @@ func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recv(t, done, "three handled messages")
-	tr.waitSpans(t, "process metered", 4)
+	telemetrytest.Recv(t, done, "three handled messages")
+	tel.WaitEnded(t, "process metered", 4)
 
 	// A process span ends just before its duration is recorded: wait for
 	// the last one.
-	var rm metricdata.ResourceMetrics
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if err := reader.Collect(context.Background(), &rm); err != nil {
-			t.Fatal(err)
-		}
-		if processCount(rm) >= 4 || time.Now().After(deadline) {
-			break
-		}
+	const processDuration = "messaging.process.duration"
+	for deadline := time.Now().Add(telemetrytest.WaitTimeout); tel.HistogramCount(t, processDuration) < 4 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-	metrics := map[string]metricdata.Aggregation{}
+
+	var rm metricdata.ResourceMetrics
+	if err := tel.Reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
 	for _, sm := range rm.ScopeMetrics {
 		if sm.Scope.Name != watermilltrace.ScopeName {
 			t.Errorf("scope %q", sm.Scope.Name)
-		}
-		for _, m := range sm.Metrics {
-			metrics[m.Name] = m.Data
 		}
 	}
 
@@ -76,63 +69,57 @@ func TestMetricsCountMessagesAndProcessDurations(t *testing.T) {
 		attribute.String("messaging.system", "redis"),
 		attribute.String("messaging.destination.name", "metered"),
 	}
-	set := func(extra ...attribute.KeyValue) attribute.Set {
-		return attribute.NewSet(append(append([]attribute.KeyValue{}, base...), extra...)...)
+	with := func(extra ...attribute.KeyValue) []attribute.KeyValue {
+		return append(append([]attribute.KeyValue{}, base...), extra...)
 	}
-	sendSet := set(attribute.String("messaging.operation.name", "send"), attribute.String("messaging.operation.type", "send"))
-	consumeSet := set(attribute.String("messaging.operation.name", "process"))
-	processSet := set(attribute.String("messaging.operation.name", "process"), attribute.String("messaging.operation.type", "process"))
-	processErrSet := set(attribute.String("messaging.operation.name", "process"), attribute.String("messaging.operation.type", "process"),
-		attribute.String("error.type", "*errors.errorString"))
+	send := with(attribute.String("messaging.operation.name", "send"), attribute.String("messaging.operation.type", "send"))
+	consume := with(attribute.String("messaging.operation.name", "process"))
+	process := with(attribute.String("messaging.operation.name", "process"), attribute.String("messaging.operation.type", "process"))
+	processErr := append(process[:len(process):len(process)], attribute.String("error.type", "*errors.errorString"))
 
-	sums := func(name string) map[attribute.Set]int64 {
-		sum, ok := metrics[name].(metricdata.Sum[int64])
-		if !ok {
-			t.Fatalf("%s: %T, want an int64 sum", name, metrics[name])
-		}
-		out := map[attribute.Set]int64{}
-		for _, dp := range sum.DataPoints {
-			out[dp.Attributes] = dp.Value
-		}
-		return out
-	}
-	counts := func(name string) map[attribute.Set]uint64 {
-		h, ok := metrics[name].(metricdata.Histogram[float64])
-		if !ok {
-			t.Fatalf("%s: %T, want a float64 histogram", name, metrics[name])
-		}
-		out := map[attribute.Set]uint64{}
-		for _, dp := range h.DataPoints {
-			out[dp.Attributes] = dp.Count
-		}
-		return out
-	}
-
-	if got := sums("messaging.client.sent.messages"); len(got) != 1 || got[sendSet] != 3 {
-		t.Errorf("sent messages %v, want 3 with %v", got, sendSet.ToSlice())
-	}
-	if got := sums("messaging.client.consumed.messages"); len(got) != 1 || got[consumeSet] != 4 {
-		t.Errorf("consumed messages %v, want 4 (one redelivery) with %v", got, consumeSet.ToSlice())
-	}
-	if got := counts("messaging.process.duration"); len(got) != 2 || got[processSet] != 3 || got[processErrSet] != 1 {
-		t.Errorf("process durations %v, want 3 successes and 1 failure", got)
-	}
-	if got := counts("messaging.client.operation.duration"); len(got) != 1 || got[sendSet] != 3 {
-		t.Errorf("operation durations %v, want the 3 sends", got)
-	}
-}
-
-// processCount is the number of messaging.process.duration measurements in rm.
-func processCount(rm metricdata.ResourceMetrics) uint64 {
-	var n uint64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "messaging.process.duration" {
-				for _, dp := range h.DataPoints {
-					n += dp.Count
-				}
-			}
+	// Each total is compared with the count of the points carrying the
+	// expected attributes, so that no point may carry others.
+	for _, c := range []struct {
+		name  string
+		match []attribute.KeyValue
+		want  int64
+	}{
+		{"messaging.client.sent.messages", nil, 3},
+		{"messaging.client.sent.messages", send, 3},
+		{"messaging.client.consumed.messages", nil, 4}, // one redelivery
+		{"messaging.client.consumed.messages", consume, 4},
+	} {
+		if got := tel.CounterSum(t, c.name, c.match...); got != c.want {
+			t.Errorf("%s with %v: %d, want %d", c.name, c.match, got, c.want)
 		}
 	}
-	return n
+	for _, c := range []struct {
+		name  string
+		match []attribute.KeyValue
+		want  uint64
+	}{
+		{processDuration, nil, 4},
+		{processDuration, process, 4},
+		{processDuration, processErr, 1},
+		{"messaging.client.operation.duration", nil, 3}, // the sends only
+		{"messaging.client.operation.duration", send, 3},
+	} {
+		if got := tel.HistogramCount(t, c.name, c.match...); got != c.want {
+			t.Errorf("%s with %v: %d, want %d", c.name, c.match, got, c.want)
+		}
+	}
+	// The three successes carry no error.type.
+	h, ok := tel.Metrics(t)[processDuration].Data.(metricdata.Histogram[float64])
+	if !ok {
+		t.Fatalf("%s is not a float64 histogram", processDuration)
+	}
+	var succeeded uint64
+	for _, dp := range h.DataPoints {
+		if _, failed := dp.Attributes.Value("error.type"); !failed {
+			succeeded += dp.Count
+		}
+	}
+	if succeeded != 3 {
+		t.Errorf("%d process durations without error.type, want 3", succeeded)
+	}
 }

@@ -2,8 +2,6 @@ package watermilltrace
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel/baggage"
@@ -13,7 +11,7 @@ import (
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
-// Middleware returns a router middleware that continues the producer's trace
+// NewMiddleware returns a router middleware that continues the producer's trace
 // in the handler. Add it with Router.AddMiddleware (first, so that the spans
 // of the other middleware belong to the trace too).
 //
@@ -29,21 +27,19 @@ import (
 // Messages the handler returns continue the trace as well: a message without
 // a span in its context gets the process span's context, and its metadata
 // carries that context. The router publishes returned messages after the
-// middleware has returned; with [PublisherDecorator] among the router's
+// middleware has returned; with [NewPublisherDecorator] among the router's
 // publisher decorators their send spans are children of the process span.
 //
 // A missing or malformed traceparent never fails a message: the span then
 // starts a new trace and the handler runs as usual.
-func Middleware(opts ...asynctrace.Option) message.HandlerMiddleware {
-	in := newInstrumenter(opts)
+func NewMiddleware(opts ...asynctrace.Option) message.HandlerMiddleware {
+	in, _ := newInstrumenter("NewMiddleware", opts)
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			return handle(in, h, msg)
 		}
 	}
 }
-
-var errHandlerExited = errors.New("handler exited without returning")
 
 func handle(in *messaging.Instrumenter, h message.HandlerFunc, msg *message.Message) (produced []*message.Message, err error) {
 	if msg == nil {
@@ -59,24 +55,9 @@ func handle(in *messaging.Instrumenter, h message.HandlerFunc, msg *message.Mess
 	}
 	msg.SetContext(ctx)
 
-	panicked := true
-	defer func() {
-		if panicked {
-			// The router recovers the panic and nacks; the span must still
-			// end, or it would never be exported.
-			r := recover()
-			if r == nil {
-				// runtime.Goexit: nothing to re-raise.
-				proc.End(settlementOf(msg), errHandlerExited)
-				return
-			}
-			proc.End(settlementOf(msg), fmt.Errorf("handler panicked: %v", r))
-			panic(r)
-		}
-	}()
-	produced, err = h(msg)
-	panicked = false
-
+	// The router recovers a panic and nacks; the span must still end, or
+	// it would never be exported.
+	messaging.Guard(func() { produced, err = h(msg) }, func(abort error) { proc.End(settlementOf(msg), abort) })
 	proc.End(settlementOf(msg), err)
 	if err == nil {
 		continueTrace(in, ctx, produced)

@@ -11,9 +11,9 @@ import (
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
-// ErrNilPublisher is returned when a nil publisher was wrapped: by Publish
-// on the result of [WrapPublisher], and by the [PublisherDecorator] itself.
-var ErrNilPublisher = errors.New("watermilltrace: nil publisher")
+// ErrNilPublisher is returned by the decorator from
+// [NewPublisherDecorator] when the router hands it a nil publisher.
+var ErrNilPublisher = errors.New("watermilltrace: the publisher to decorate is nil")
 
 // WrapPublisher returns a publisher that traces every message published
 // through pub: each message gets its own PRODUCER span "send <topic>", a
@@ -23,17 +23,27 @@ var ErrNilPublisher = errors.New("watermilltrace: nil publisher")
 // A message's Metadata field is replaced by a copy holding the injected
 // keys; the map the caller filled is never written. Publish returns pub's
 // error unchanged, and records it on the span of every message of the call.
+//
+// Wrapping an already wrapped publisher returns it unchanged. It panics if
+// pub is nil.
 func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Publisher {
-	return &publisher{pub: pub, in: newInstrumenter(opts)}
+	if pub == nil {
+		panic("watermilltrace.WrapPublisher: publisher is nil")
+	}
+	if w, ok := pub.(*publisher); ok {
+		return w
+	}
+	in, _ := newInstrumenter("WrapPublisher", opts)
+	return &publisher{pub: pub, in: in}
 }
 
-// PublisherDecorator returns a decorator for Router.AddPublisherDecorators
+// NewPublisherDecorator returns a decorator for Router.AddPublisherDecorators
 // that wraps each handler's publisher as [WrapPublisher] does, so the
 // messages a handler returns are traced when the router publishes them.
 // Give the router's handlers an unwrapped publisher: one that is also
 // wrapped by [WrapPublisher] would start two send spans per message.
-func PublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
-	in := newInstrumenter(opts)
+func NewPublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
+	in, _ := newInstrumenter("NewPublisherDecorator", opts)
 	return func(pub message.Publisher) (message.Publisher, error) {
 		if pub == nil {
 			return nil, ErrNilPublisher
@@ -54,9 +64,6 @@ const inlineSends = 4
 // Publish starts one send span per message, publishes them all with one call
 // to the wrapped publisher, and ends the spans with that call's result.
 func (p *publisher) Publish(topic string, messages ...*message.Message) error {
-	if p.pub == nil {
-		return ErrNilPublisher
-	}
 	d := p.in.Destination(topic, "", "")
 	var buf [inlineSends]messaging.Send
 	sends := buf[:0]
@@ -96,9 +103,4 @@ func parentContext(in *messaging.Instrumenter, msg *message.Message) context.Con
 }
 
 // Close closes the wrapped publisher.
-func (p *publisher) Close() error {
-	if p.pub == nil {
-		return nil
-	}
-	return p.pub.Close()
-}
+func (p *publisher) Close() error { return p.pub.Close() }

@@ -16,18 +16,8 @@ import (
 // [WrapSubscriber] after its Close was called.
 var ErrSubscriberClosed = errors.New("watermilltrace: subscriber closed")
 
-// ErrNilSubscriber is returned by Subscribe when [WrapSubscriber] was given
-// a nil subscriber.
-var ErrNilSubscriber = errors.New("watermilltrace: nil subscriber")
-
-// MaxUnsettled is how many delivered messages a subscription from
-// [WrapSubscriber] watches for their Ack or Nack at once. Past it, the span of
-// the oldest unsettled message is ended without a settlement and the message
-// is no longer watched (it is still acked or nacked as the consumer decides).
-const MaxUnsettled = 1024
-
 // WrapSubscriber returns a subscriber for code that reads a subscriber's
-// channel itself, without a router (with a router, use [Middleware]
+// channel itself, without a router (with a router, use [NewMiddleware]
 // instead, not both).
 //
 // Every message read from the returned channel has a CONSUMER span
@@ -42,13 +32,25 @@ const MaxUnsettled = 1024
 // next message is read from the wrapped subscriber only once the previous
 // one was handed over. A message read but not handed over
 // because the subscription ends is nacked, so the broker delivers it again.
+// At most [DefaultMaxUnsettled] messages are watched ([WithMaxUnsettled]).
+//
+// Wrapping an already wrapped subscriber returns it unchanged. It panics if
+// sub is nil.
 func WrapSubscriber(sub message.Subscriber, opts ...asynctrace.Option) message.Subscriber {
-	return &subscriber{sub: sub, in: newInstrumenter(opts), closing: make(chan struct{})}
+	if sub == nil {
+		panic("watermilltrace.WrapSubscriber: subscriber is nil")
+	}
+	if w, ok := sub.(*subscriber); ok {
+		return w
+	}
+	in, s := newInstrumenter("WrapSubscriber", opts)
+	return &subscriber{sub: sub, in: in, maxUnsettled: s.maxUnsettled, closing: make(chan struct{})}
 }
 
 type subscriber struct {
-	sub message.Subscriber
-	in  *messaging.Instrumenter
+	sub          message.Subscriber
+	in           *messaging.Instrumenter
+	maxUnsettled int
 
 	mu      sync.Mutex
 	closed  bool
@@ -59,9 +61,6 @@ type subscriber struct {
 // Subscribe subscribes to topic on the wrapped subscriber and returns a
 // channel of its messages, each carrying its process span in its context.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	if s.sub == nil {
-		return nil, ErrNilSubscriber
-	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -77,12 +76,13 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 	out := make(chan *message.Message)
 	f := &forwarder{
-		in:      s.in,
-		dest:    s.in.Destination(topic, "", ""),
-		src:     msgs,
-		out:     out,
-		done:    ctx.Done(),
-		closing: s.closing,
+		in:           s.in,
+		maxUnsettled: s.maxUnsettled,
+		dest:         s.in.Destination(topic, "", ""),
+		src:          msgs,
+		out:          out,
+		done:         ctx.Done(),
+		closing:      s.closing,
 	}
 	go func() {
 		defer s.wg.Done()
@@ -109,10 +109,7 @@ func (s *subscriber) Close() error {
 		close(s.closing)
 	}
 	s.mu.Unlock()
-	var err error
-	if s.sub != nil {
-		err = s.sub.Close()
-	}
+	err := s.sub.Close()
 	s.wg.Wait()
 	return err
 }
@@ -127,12 +124,13 @@ type delivery struct {
 // forwarder moves the messages of one subscription from the wrapped channel
 // to the returned one and ends their spans as they are settled.
 type forwarder struct {
-	in      *messaging.Instrumenter
-	dest    *messaging.Destination
-	src     <-chan *message.Message
-	out     chan *message.Message
-	done    <-chan struct{}
-	closing <-chan struct{}
+	in           *messaging.Instrumenter
+	maxUnsettled int
+	dest         *messaging.Destination
+	src          <-chan *message.Message
+	out          chan *message.Message
+	done         <-chan struct{}
+	closing      <-chan struct{}
 
 	waiting   delivery // read, not yet handed over (msg != nil)
 	unsettled []delivery
@@ -159,8 +157,8 @@ func (f *forwarder) run() {
 		case evHandedOver:
 			f.unsettled = append(f.unsettled, f.waiting)
 			f.waiting = delivery{}
-			if len(f.unsettled) > MaxUnsettled {
-				f.unsettled[0].proc.End(messaging.SettleNone, nil)
+			if len(f.unsettled) > f.maxUnsettled {
+				f.unsettled[0].proc.End(messaging.SettleAbandoned, nil)
 				f.unsettled = f.unsettled[1:]
 			}
 		case evAcked, evNacked:

@@ -11,64 +11,67 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
+	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
 func TestWrapSubscriberEndsSpanOnAckAndNack(t *testing.T) {
-	tr := newTracing(t)
-	g := newGoChannel(t, gochannel.Config{})
-	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	tel := telemetrytest.New(t)
+	g := watermilltest.NewGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tel.Options()...)
 	t.Cleanup(func() { _ = sub.Close() })
 	msgs, err := sub.Subscribe(context.Background(), "jobs")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, root := parentSpan(tr, "request")
-	if err := watermilltrace.WrapPublisher(g, tr.opts()...).Publish("jobs", message.NewMessageWithContext(ctx, "j1", nil)); err != nil {
+	ctx, root := tel.Root(context.Background(), "request")
+	if err := watermilltrace.WrapPublisher(g, tel.Options()...).Publish("jobs", message.NewMessageWithContext(ctx, "j1", nil)); err != nil {
 		t.Fatal(err)
 	}
 	root.End()
-	send := tr.waitSpans(t, "send jobs", 1)[0]
+	send := tel.WaitEnded(t, "send jobs", 1)[0]
 
-	first := recv(t, msgs, "message")
+	first := telemetrytest.Recv(t, msgs, "message")
 	sc := trace.SpanContextFromContext(first.Context())
-	if n := len(tr.ended("process jobs")); n != 0 {
+	if n := len(tel.Ended("process jobs")); n != 0 {
 		t.Fatalf("%d process spans ended before the message was settled", n)
 	}
 	first.Nack()
-	nacked := tr.waitSpans(t, "process jobs", 1)[0]
+	nacked := tel.WaitEnded(t, "process jobs", 1)[0]
 	if nacked.SpanContext().SpanID() != sc.SpanID() {
 		t.Errorf("the message's context does not carry its process span")
 	}
 	if nacked.Parent().SpanID() != send.SpanContext().SpanID() || nacked.SpanContext().TraceID() != root.SpanContext().TraceID() {
 		t.Errorf("process span parent %s, want the send span %s", nacked.Parent().SpanID(), send.SpanContext().SpanID())
 	}
-	if got := attr(nacked, "asynctrace.message.settlement"); got != "nack" {
+	if got := telemetrytest.AttrString(nacked, "asynctrace.message.settlement"); got != "nack" {
 		t.Errorf("settlement %s, want nack", got)
 	}
 
 	// GoChannel delivers a nacked message again.
-	second := recv(t, msgs, "redelivered message")
+	second := telemetrytest.Recv(t, msgs, "redelivered message")
 	second.Ack()
-	procs := tr.waitSpans(t, "process jobs", 2)
-	if got := attr(procs[1], "asynctrace.message.settlement"); got != "ack" {
+	procs := tel.WaitEnded(t, "process jobs", 2)
+	if got := telemetrytest.AttrString(procs[1], "asynctrace.message.settlement"); got != "ack" {
 		t.Errorf("settlement %s, want ack", got)
 	}
-	if got := attr(procs[1], "messaging.destination.name"); got != "jobs" {
+	if got := telemetrytest.AttrString(procs[1], "messaging.destination.name"); got != "jobs" {
 		t.Errorf("destination %s", got)
 	}
 }
 
 func TestWrapSubscriberWatchesManyUnsettledMessages(t *testing.T) {
-	tr := newTracing(t)
-	g := newGoChannel(t, gochannel.Config{})
-	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	tel := telemetrytest.New(t)
+	g := watermilltest.NewGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tel.Options()...)
 	t.Cleanup(func() { _ = sub.Close() })
 	msgs, err := sub.Subscribe(context.Background(), "batch")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := watermilltrace.WrapPublisher(g, tr.opts()...)
+	pub := watermilltrace.WrapPublisher(g, tel.Options()...)
 	const n = 6
 	for i := range n {
 		if err := pub.Publish("batch", message.NewMessage(fmt.Sprint(i), nil)); err != nil {
@@ -79,9 +82,9 @@ func TestWrapSubscriberWatchesManyUnsettledMessages(t *testing.T) {
 	// previous one's ack: all n are unsettled at once.
 	var got []*message.Message
 	for range n {
-		got = append(got, recv(t, msgs, "message"))
+		got = append(got, telemetrytest.Recv(t, msgs, "message"))
 	}
-	if k := len(tr.ended("process batch")); k != 0 {
+	if k := len(tel.Ended("process batch")); k != 0 {
 		t.Fatalf("%d spans ended before any settlement", k)
 	}
 	for i := n - 1; i >= 0; i-- {
@@ -90,27 +93,27 @@ func TestWrapSubscriberWatchesManyUnsettledMessages(t *testing.T) {
 		} else {
 			got[i].Nack()
 		}
-		spans := tr.waitSpans(t, "process batch", n-i)
+		spans := tel.WaitEnded(t, "process batch", n-i)
 		last := spans[len(spans)-1]
-		if attr(last, "messaging.message.id") != got[i].UUID {
-			t.Errorf("span ended for %s, want %s (the message just settled)", attr(last, "messaging.message.id"), got[i].UUID)
+		if telemetrytest.AttrString(last, "messaging.message.id") != got[i].UUID {
+			t.Errorf("span ended for %s, want %s (the message just settled)", telemetrytest.AttrString(last, "messaging.message.id"), got[i].UUID)
 		}
 		want := map[bool]string{true: "ack", false: "nack"}[i%2 == 0]
-		if s := attr(last, "asynctrace.message.settlement"); s != want {
+		if s := telemetrytest.AttrString(last, "asynctrace.message.settlement"); s != want {
 			t.Errorf("message %s: settlement %s, want %s", got[i].UUID, s, want)
 		}
 	}
 	// The nacked ones come back; settle them so that Close finds nothing.
 	for range n / 2 {
-		recv(t, msgs, "redelivered message").Ack()
+		telemetrytest.Recv(t, msgs, "redelivered message").Ack()
 	}
-	tr.waitSpans(t, "process batch", n+n/2)
+	tel.WaitEnded(t, "process batch", n+n/2)
 }
 
 func TestWrapSubscriberCloseEndsUnsettledSpans(t *testing.T) {
-	tr := newTracing(t)
+	tel := telemetrytest.New(t)
 	g := gochannel.NewGoChannel(gochannel.Config{}, nil)
-	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	sub := watermilltrace.WrapSubscriber(g, tel.Options()...)
 	msgs, err := sub.Subscribe(context.Background(), "held")
 	if err != nil {
 		t.Fatal(err)
@@ -118,32 +121,32 @@ func TestWrapSubscriberCloseEndsUnsettledSpans(t *testing.T) {
 	if err := g.Publish("held", message.NewMessage("h1", nil)); err != nil {
 		t.Fatal(err)
 	}
-	held := recv(t, msgs, "message")
+	held := telemetrytest.Recv(t, msgs, "message")
 	closed := make(chan error, 1)
 	go func() { closed <- sub.Close() }()
-	if err := recv(t, closed, "Close"); err != nil {
+	if err := telemetrytest.Recv(t, closed, "Close"); err != nil {
 		t.Fatal(err)
 	}
 	if _, open := <-msgs; open {
 		t.Errorf("channel still open after Close")
 	}
-	procs := tr.waitSpans(t, "process held", 1)
-	if got := attr(procs[0], "asynctrace.message.settlement"); got != "abandoned" {
+	procs := tel.WaitEnded(t, "process held", 1)
+	if got := telemetrytest.AttrString(procs[0], "asynctrace.message.settlement"); got != "abandoned" {
 		t.Errorf("settlement %s, want abandoned", got)
 	}
 	held.Ack() // late ack: nothing left to end, nothing panics
 	if _, err := sub.Subscribe(context.Background(), "held"); !errors.Is(err, watermilltrace.ErrSubscriberClosed) {
 		t.Errorf("Subscribe after Close: %v, want ErrSubscriberClosed", err)
 	}
-	if n := len(tr.ended("process held")); n != 1 {
+	if n := len(tel.Ended("process held")); n != 1 {
 		t.Errorf("%d process spans, want 1", n)
 	}
 }
 
 func TestWrapSubscriberContextCancelClosesChannel(t *testing.T) {
-	tr := newTracing(t)
-	g := newGoChannel(t, gochannel.Config{})
-	sub := watermilltrace.WrapSubscriber(g, tr.opts()...)
+	tel := telemetrytest.New(t)
+	g := watermilltest.NewGoChannel(t, gochannel.Config{})
+	sub := watermilltrace.WrapSubscriber(g, tel.Options()...)
 	t.Cleanup(func() { _ = sub.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	msgs, err := sub.Subscribe(ctx, "cancelled")
@@ -155,9 +158,9 @@ func TestWrapSubscriberContextCancelClosesChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recv(t, msgs, "message") // unsettled; the second one waits to be handed over
-	deadline := time.Now().Add(waitTimeout)
-	for len(tr.rec.Started()) < 2 && time.Now().Before(deadline) {
+	telemetrytest.Recv(t, msgs, "message") // unsettled; the second one waits to be handed over
+	deadline := time.Now().Add(telemetrytest.WaitTimeout)
+	for len(tel.Recorder.Started()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
@@ -165,10 +168,10 @@ func TestWrapSubscriberContextCancelClosesChannel(t *testing.T) {
 		// The channel must close; a message still handed over here is
 		// fine, it is settled by Close below.
 	}
-	procs := tr.waitSpans(t, "process cancelled", 2)
+	procs := tel.WaitEnded(t, "process cancelled", 2)
 	for _, p := range procs {
-		if got := attr(p, "asynctrace.message.settlement"); got != "abandoned" {
-			t.Errorf("%s: settlement %s, want abandoned", attr(p, "messaging.message.id"), got)
+		if got := telemetrytest.AttrString(p, "asynctrace.message.settlement"); got != "abandoned" {
+			t.Errorf("%s: settlement %s, want abandoned", telemetrytest.AttrString(p, "messaging.message.id"), got)
 		}
 	}
 }
@@ -183,39 +186,49 @@ func (s chanSubscriber) Subscribe(context.Context, string) (<-chan *message.Mess
 func (s chanSubscriber) Close() error { close(s.ch); return nil }
 
 func TestWrapSubscriberBoundsWatchedMessages(t *testing.T) {
-	tr := newTracing(t)
+	t.Run("default", func(t *testing.T) {
+		testBoundsWatchedMessages(t, watermilltrace.DefaultMaxUnsettled)
+	})
+	t.Run("WithMaxUnsettled", func(t *testing.T) {
+		testBoundsWatchedMessages(t, 2, watermilltrace.WithMaxUnsettled(2))
+	})
+}
+
+// testBoundsWatchedMessages checks that a subscriber made with extra
+// watches at most bound unsettled messages.
+func testBoundsWatchedMessages(t *testing.T, bound int, extra ...asynctrace.Option) {
+	tel := telemetrytest.New(t)
 	inner := chanSubscriber{ch: make(chan *message.Message)}
-	sub := watermilltrace.WrapSubscriber(inner, tr.opts()...)
+	sub := watermilltrace.WrapSubscriber(inner, tel.Options(extra...)...)
 	msgs, err := sub.Subscribe(context.Background(), "flood")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		for i := range watermilltrace.MaxUnsettled + 1 {
+		for i := range bound + 1 {
 			inner.ch <- message.NewMessage(fmt.Sprint(i), nil)
 		}
 	}()
 	var got []*message.Message
-	for range watermilltrace.MaxUnsettled + 1 {
-		got = append(got, recv(t, msgs, "message"))
+	for range bound + 1 {
+		got = append(got, telemetrytest.Recv(t, msgs, "message"))
 	}
 	// Handing over one more than the bound makes the oldest unwatched.
-	evicted := tr.waitSpans(t, "process flood", 1)[0]
-	if attr(evicted, "messaging.message.id") != "0" || attr(evicted, "asynctrace.message.settlement") != "<absent>" {
-		t.Errorf("evicted span: id %s, settlement %s; want id 0 without settlement",
-			attr(evicted, "messaging.message.id"), attr(evicted, "asynctrace.message.settlement"))
+	evicted := tel.WaitEnded(t, "process flood", 1)[0]
+	if id, s := telemetrytest.AttrString(evicted, "messaging.message.id"), telemetrytest.AttrString(evicted, "asynctrace.message.settlement"); id != "0" || s != "abandoned" {
+		t.Errorf("evicted span: id %s, settlement %q; want id 0, abandoned", id, s)
 	}
 	got[0].Ack() // no longer watched
 	got[1].Ack()
-	spans := tr.waitSpans(t, "process flood", 2)
-	if attr(spans[1], "messaging.message.id") != "1" || attr(spans[1], "asynctrace.message.settlement") != "ack" {
-		t.Errorf("second span: id %s settlement %s", attr(spans[1], "messaging.message.id"), attr(spans[1], "asynctrace.message.settlement"))
+	spans := tel.WaitEnded(t, "process flood", 2)
+	if id, s := telemetrytest.AttrString(spans[1], "messaging.message.id"), telemetrytest.AttrString(spans[1], "asynctrace.message.settlement"); id != "1" || s != "ack" {
+		t.Errorf("second span: id %s settlement %s, want 1, ack", id, s)
 	}
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(tr.ended("process flood")); n != watermilltrace.MaxUnsettled+1 {
-		t.Errorf("%d spans ended after Close, want %d", n, watermilltrace.MaxUnsettled+1)
+	if n := len(tel.Ended("process flood")); n != bound+1 {
+		t.Errorf("%d spans ended after Close, want %d", n, bound+1)
 	}
 }
 
@@ -256,8 +269,8 @@ func (nilChanSubscriber) Close() error { return nil }
 // A subscriber that returns a nil channel never delivers; Close must still
 // return instead of waiting for that channel to close.
 func TestWrapSubscriberNilChannelClose(t *testing.T) {
-	tr := newTracing(t)
-	sub := watermilltrace.WrapSubscriber(nilChanSubscriber{}, tr.opts()...)
+	tel := telemetrytest.New(t)
+	sub := watermilltrace.WrapSubscriber(nilChanSubscriber{}, tel.Options()...)
 	msgs, err := sub.Subscribe(context.Background(), "nothing")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/examples/internal/demo"
 	"github.com/asynctrace/asynctrace/httptrace"
 	"github.com/asynctrace/asynctrace/internal/tracetree"
@@ -58,10 +59,10 @@ func call(ctx context.Context, services *demo.Services, out io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler: httptrace.Handler(mux,
-			httptrace.WithTracerProvider(api.TracerProvider()),
-			httptrace.WithPropagators(api.Propagator()),
-			httptrace.WithMeterProvider(api.MeterProvider())),
+		Handler: httptrace.WrapHandler(mux,
+			asynctrace.WithTracerProvider(api.TracerProvider()),
+			asynctrace.WithPropagators(api.Propagator()),
+			asynctrace.WithMeterProvider(api.MeterProvider())),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go func() { _ = srv.Serve(ln) }()
@@ -72,10 +73,10 @@ func call(ctx context.Context, services *demo.Services, out io.Writer) error {
 	}()
 
 	// frontend: a client whose requests carry the caller's trace.
-	client := httptrace.Client(&http.Client{Timeout: 5 * time.Second},
-		httptrace.WithTracerProvider(frontend.TracerProvider()),
-		httptrace.WithPropagators(frontend.Propagator()),
-		httptrace.WithMeterProvider(frontend.MeterProvider()))
+	client := httptrace.WrapClient(&http.Client{Timeout: 5 * time.Second},
+		asynctrace.WithTracerProvider(frontend.TracerProvider()),
+		asynctrace.WithPropagators(frontend.Propagator()),
+		asynctrace.WithMeterProvider(frontend.MeterProvider()))
 	defer client.CloseIdleConnections()
 
 	reqCtx, work := frontend.TracerProvider().Tracer("frontend").Start(ctx, "render page")

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/pulsar-client-go/pulsar"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
 	"github.com/asynctrace/asynctrace/pulsartrace"
 )
@@ -57,10 +58,10 @@ func startGateway(tel telemetry, addr, pulsarURL string, topo topology) (*gatewa
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/process", g.process)
 	g.server = &http.Server{
-		Handler: httptrace.Handler(mux,
-			httptrace.WithTracerProvider(tel.TracerProvider()),
-			httptrace.WithMeterProvider(tel.MeterProvider()),
-			httptrace.WithPropagators(tel.Propagator()),
+		Handler: httptrace.WrapHandler(mux,
+			asynctrace.WithTracerProvider(tel.TracerProvider()),
+			asynctrace.WithMeterProvider(tel.MeterProvider()),
+			asynctrace.WithPropagators(tel.Propagator()),
 		),
 		ReadHeaderTimeout: 5 * time.Second,
 	}

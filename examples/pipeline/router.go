@@ -38,11 +38,11 @@ func startRouter(ctx context.Context, tel telemetry, sub message.Subscriber, wat
 	raw.PublishSettings.DelayThreshold = time.Millisecond // one message at a time: no batching wait
 	r := &eventRouter{
 		router:    router,
-		publisher: pubsubtrace.NewPublisher(raw, tel.messagingOptions()...),
+		publisher: pubsubtrace.WrapPublisher(raw, tel.messagingOptions()...),
 		ran:       make(chan error, 1),
 	}
 	// First middleware, so that everything after it runs inside the span.
-	router.AddMiddleware(watermilltrace.Middleware(tel.messagingOptions(messagingSystem(watermillSystem)...)...))
+	router.AddMiddleware(watermilltrace.NewMiddleware(tel.messagingOptions(messagingSystem(watermillSystem)...)...))
 	router.AddConsumerHandler(topo.RouterHandler, topo.EventsTopic, sub, r.handle)
 
 	go func() { r.ran <- router.Run(context.Background()) }()

@@ -21,7 +21,7 @@ import (
 // announces the result as a Watermill event.
 type worker struct {
 	client    pulsar.Client
-	consumer  *pulsartrace.Consumer
+	consumer  pulsar.Consumer
 	publisher message.Publisher
 	topic     string
 	cancel    context.CancelFunc

@@ -90,7 +90,7 @@ func exchange(ctx context.Context, services *demo.Services, addr string, out io.
 
 	// orders: a traced publisher. Stop it, not the wrapped one, so that every
 	// send span ends.
-	publisher := pubsubtrace.NewPublisher(client.Publisher(topicName), demo.Options(orders)...)
+	publisher := pubsubtrace.WrapPublisher(client.Publisher(topicName), demo.Options(orders)...)
 	sendCtx, work := orders.TracerProvider().Tracer("orders").Start(ctx, "place order")
 	id, err := publisher.Publish(sendCtx, &pubsub.Message{Data: []byte(`{"order":1}`)}).Get(sendCtx)
 	work.End()

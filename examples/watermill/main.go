@@ -72,8 +72,8 @@ func exchange(ctx context.Context, services *demo.Services, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	router.AddMiddleware(watermilltrace.Middleware(demo.Options(warehouse)...))
-	router.AddPublisherDecorators(watermilltrace.PublisherDecorator(demo.Options(warehouse)...))
+	router.AddMiddleware(watermilltrace.NewMiddleware(demo.Options(warehouse)...))
+	router.AddPublisherDecorators(watermilltrace.NewPublisherDecorator(demo.Options(warehouse)...))
 	router.AddHandler("reserve-stock", placedTopic, bus, reservedTopic, bus, func(msg *message.Message) ([]*message.Message, error) {
 		// The returned message continues the trace of msg.
 		return []*message.Message{message.NewMessage(watermill.NewUUID(), []byte(`{"order":1,"reserved":true}`))}, nil

@@ -66,7 +66,7 @@ func BenchmarkSend(b *testing.B) {
 	})
 	for _, m := range benchModes(b) {
 		b.Run(m.name+"/asynctrace", func(b *testing.B) {
-			in := messaging.New(messaging.Spec{Scope: "bench", System: "pulsar"},
+			in := newInstrumenter(messaging.Spec{Scope: "bench", System: "pulsar"},
 				asynctrace.WithTracerProvider(m.tp), asynctrace.WithMeterProvider(m.mp), asynctrace.WithPropagators(w3c))
 			d := in.Destination("orders", "", "")
 			ctx := context.Background()
@@ -106,7 +106,7 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	for _, m := range benchModes(b) {
 		b.Run(m.name+"/asynctrace", func(b *testing.B) {
-			in := messaging.New(messaging.Spec{Scope: "bench", System: "pulsar"},
+			in := newInstrumenter(messaging.Spec{Scope: "bench", System: "pulsar"},
 				asynctrace.WithTracerProvider(m.tp), asynctrace.WithMeterProvider(m.mp), asynctrace.WithPropagators(w3c))
 			d := in.Destination("orders", "billing", "")
 			ctx := context.Background()

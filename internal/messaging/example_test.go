@@ -8,7 +8,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -20,7 +20,7 @@ func Example() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	in := messaging.New(messaging.Spec{Scope: "example.com/brokertrace", System: "pulsar"},
-		asynctrace.WithTracerProvider(tp), asynctrace.WithPropagators(propagation.TraceContext{}))
+		config.Shared{TracerProvider: tp, Propagator: propagation.TraceContext{}})
 
 	// Producer side.
 	_, send, props := in.StartSend(context.Background(), in.Destination("orders", "", ""), map[string]string{"id": "42"}, 2)

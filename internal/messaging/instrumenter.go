@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace/carrier"
+	"github.com/asynctrace/asynctrace/internal/config"
 )
 
 // Spec is what an adapter tells the core about itself.
@@ -25,7 +26,7 @@ type Spec struct {
 // Instrumenter starts and ends the spans and records the metrics of one
 // adapter instance. It is safe for concurrent use.
 type Instrumenter struct {
-	cfg       Config
+	cfg       config.Shared
 	system    string
 	tracers   *tracerSource
 	injector  carrier.Injector
@@ -41,13 +42,14 @@ type Instrumenter struct {
 	last         atomic.Pointer[Destination]
 }
 
-// New returns an Instrumenter for the adapter described by spec. The tracer
-// provider and propagator not set by opts are the otel globals as they are
-// when each message is sent or processed; the meter provider not set is the
-// global one, which delegates to whatever is installed later. So an adapter
-// may be created before the service's provider is.
-func New(spec Spec, opts ...Option) *Instrumenter {
-	cfg := NewConfig(opts...)
+// New returns an Instrumenter for the adapter described by spec, with the
+// settings cfg. The tracer provider and propagator cfg leaves unset are the
+// globals as they are when each message is sent or processed (W3C Trace
+// Context and Baggage while no global propagator is installed); the meter
+// provider left unset is the global one, which delegates to whatever is
+// installed later. So an adapter may be created before the service's
+// provider is.
+func New(spec Spec, cfg config.Shared) *Instrumenter {
 	in := &Instrumenter{cfg: cfg, system: spec.System}
 	if cfg.System != "" {
 		in.system = cfg.System

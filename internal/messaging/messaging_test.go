@@ -25,6 +25,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -47,7 +48,7 @@ func newHarness(t *testing.T, opts ...asynctrace.Option) *harness {
 		_ = mp.Shutdown(context.Background())
 	})
 	base := []asynctrace.Option{asynctrace.WithTracerProvider(h.tp), asynctrace.WithMeterProvider(mp), asynctrace.WithPropagators(w3c)}
-	h.in = messaging.New(messaging.Spec{Scope: "example.com/adapter", System: "pulsar"}, append(base, opts...)...)
+	h.in = newInstrumenter(messaging.Spec{Scope: "example.com/adapter", System: "pulsar"}, append(base, opts...)...)
 	return h
 }
 
@@ -391,7 +392,7 @@ func TestGlobalProviderIsResolvedPerMessage(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
 
 	// Created before the service installs its provider, as adapters often are.
-	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"})
+	in := newInstrumenter(messaging.Spec{Scope: "s", System: "pulsar"})
 	d := in.Destination("orders", "", "")
 
 	rec := tracetest.NewSpanRecorder()
@@ -412,7 +413,7 @@ func TestGlobalProviderIsResolvedPerMessage(t *testing.T) {
 }
 
 func TestNoopProviderStillPropagates(t *testing.T) {
-	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"},
+	in := newInstrumenter(messaging.Spec{Scope: "s", System: "pulsar"},
 		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithPropagators(w3c))
 	upstream := map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "baggage": "tenant=acme"}
 
@@ -432,14 +433,14 @@ func TestSendObserved(t *testing.T) {
 	var zero messaging.Send
 	assert.False(t, zero.Observed())
 
-	off := messaging.New(messaging.Spec{Scope: "s"},
+	off := newInstrumenter(messaging.Spec{Scope: "s"},
 		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()))
 	_, s, _ := off.StartSend(context.Background(), off.Destination("d", "", ""), nil, 0)
 	assert.False(t, s.Observed(), "nothing records with both providers off")
 
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	metricsOnly := messaging.New(messaging.Spec{Scope: "s"},
+	metricsOnly := newInstrumenter(messaging.Spec{Scope: "s"},
 		asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()), asynctrace.WithMeterProvider(mp))
 	_, s, _ = metricsOnly.StartSend(context.Background(), metricsOnly.Destination("d", "", ""), nil, 0)
 	assert.True(t, s.Observed(), "the send metrics still want End")
@@ -490,11 +491,17 @@ func TestGlobalProviderOfUncomparableValue(t *testing.T) {
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	otel.SetTracerProvider(valueProvider{TracerProvider: tp, extra: []string{"x"}})
 
-	in := messaging.New(messaging.Spec{Scope: "s", System: "pulsar"})
+	in := newInstrumenter(messaging.Spec{Scope: "s", System: "pulsar"})
 	d := in.Destination("orders", "", "")
 	for range 2 {
 		_, send, _ := in.StartSend(context.Background(), d, nil, 0)
 		send.End("", nil)
 	}
 	assert.Len(t, rec.Ended(), 2)
+}
+
+// newInstrumenter resolves opts the way an adapter does and builds the
+// instrumenter of spec.
+func newInstrumenter(spec messaging.Spec, opts ...asynctrace.Option) *messaging.Instrumenter {
+	return messaging.New(spec, config.Resolve("test", "test", opts, &struct{}{}))
 }

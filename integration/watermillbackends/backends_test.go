@@ -1,15 +1,11 @@
-package watermilltrace_test
+package watermillbackends_test
 
 import (
 	"context"
-	"crypto/rand"
 	stdsql "database/sql"
-	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -17,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
-	wmsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	wmsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -28,6 +24,9 @@ import (
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
+	"github.com/asynctrace/asynctrace/internal/servicetest"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
+	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
@@ -40,39 +39,6 @@ const (
 	natsAddr     = "127.0.0.1:4222"
 	postgresAddr = "127.0.0.1:5432"
 )
-
-// requireServices makes a missing server fail the test instead of skipping.
-const requireServicesEnv = "ASYNCTRACE_REQUIRE_SERVICES"
-
-// skipOrFail skips, or fails when the environment requires every service.
-func skipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv(requireServicesEnv) == "1" {
-		t.Fatalf("%s (%s=1)", msg, requireServicesEnv)
-	}
-	t.Skipf("%s; set %s=1 to fail instead", msg, requireServicesEnv)
-}
-
-// requireReachable skips or fails the test when nothing listens on addr.
-func requireReachable(t testing.TB, what, addr string) {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		skipOrFail(t, "%s not reachable at %s: %v", what, addr, err)
-		return
-	}
-	_ = conn.Close()
-}
-
-// uniqueName is a topic name no earlier run used; letters, digits and
-// underscores only, which every backend accepts as a topic, stream, queue
-// or table name.
-func uniqueName(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + "_" + hex.EncodeToString(b)
-}
 
 // backend builds a publisher and a subscriber over one broker, closing
 // them and removing what the run created when the test ends.
@@ -95,12 +61,12 @@ var backends = []backend{
 }
 
 func setupGoChannel(t *testing.T, _ []string) (message.Publisher, func() message.Subscriber) {
-	g := newGoChannel(t, gochannel.Config{})
+	g := watermilltest.NewGoChannel(t, gochannel.Config{})
 	return g, func() message.Subscriber { return g }
 }
 
 func setupRedis(t *testing.T, topics []string) (message.Publisher, func() message.Subscriber) {
-	requireReachable(t, "Redis", redisAddr)
+	servicetest.RequireReachable(t, "Redis", redisAddr)
 	// The publisher and subscribers close the client they are given; the
 	// streams are removed through a client of the test's own.
 	admin := redis.NewClient(&redis.Options{Addr: redisAddr})
@@ -113,14 +79,14 @@ func setupRedis(t *testing.T, topics []string) (message.Publisher, func() messag
 		_ = admin.Close()
 	})
 	if err := admin.Ping(context.Background()).Err(); err != nil {
-		skipOrFail(t, "Redis at %s does not answer: %v", redisAddr, err)
+		servicetest.SkipOrFail(t, "Redis at %s does not answer: %v", redisAddr, err)
 	}
 	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: redis.NewClient(&redis.Options{Addr: redisAddr})}, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	closeOnCleanup(t, pub)
-	group := uniqueName("group")
+	group := servicetest.UniqueName("group")
 	return pub, func() message.Subscriber {
 		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 			Client:        redis.NewClient(&redis.Options{Addr: redisAddr}),
@@ -141,14 +107,14 @@ func setupRedis(t *testing.T, topics []string) (message.Publisher, func() messag
 func stopOnReadError(error) bool { return true }
 
 func setupRabbitMQ(t *testing.T, _ []string) (message.Publisher, func() message.Subscriber) {
-	requireReachable(t, "RabbitMQ", amqpAddr)
+	servicetest.RequireReachable(t, "RabbitMQ", amqpAddr)
 	cfg := amqp.NewNonDurablePubSubConfig(amqpURI, amqp.GenerateQueueNameTopicNameWithSuffix("asynctrace"))
 	// Queues and exchanges go away with the run's connections.
 	cfg.Queue.AutoDelete = true
 	cfg.Exchange.AutoDeleted = true
 	pub, err := amqp.NewPublisher(cfg, watermill.NopLogger{})
 	if err != nil {
-		skipOrFail(t, "RabbitMQ at %s refuses the connection: %v", amqpURI, err)
+		servicetest.SkipOrFail(t, "RabbitMQ at %s refuses the connection: %v", amqpURI, err)
 	}
 	closeOnCleanup(t, pub)
 	return pub, func() message.Subscriber {
@@ -161,10 +127,10 @@ func setupRabbitMQ(t *testing.T, _ []string) (message.Publisher, func() message.
 }
 
 func setupNATS(t *testing.T, topics []string) (message.Publisher, func() message.Subscriber) {
-	requireReachable(t, "NATS", natsAddr)
+	servicetest.RequireReachable(t, "NATS", natsAddr)
 	nc, err := nats.Connect(natsURL, nats.Timeout(5*time.Second))
 	if err != nil {
-		skipOrFail(t, "NATS at %s: %v", natsURL, err)
+		servicetest.SkipOrFail(t, "NATS at %s: %v", natsURL, err)
 	}
 	js, err := nc.JetStream()
 	if err != nil {
@@ -173,7 +139,7 @@ func setupNATS(t *testing.T, topics []string) (message.Publisher, func() message
 	}
 	if _, err := js.AccountInfo(); err != nil {
 		nc.Close()
-		skipOrFail(t, "NATS at %s has no JetStream: %v", natsURL, err)
+		servicetest.SkipOrFail(t, "NATS at %s has no JetStream: %v", natsURL, err)
 	}
 	t.Cleanup(func() {
 		for _, topic := range topics {
@@ -186,7 +152,7 @@ func setupNATS(t *testing.T, topics []string) (message.Publisher, func() message
 	jsCfg := wmnats.JetStreamConfig{
 		AutoProvision:    true,
 		SubscribeOptions: []nats.SubOpt{nats.DeliverAll(), nats.AckExplicit()},
-		DurablePrefix:    uniqueName("durable"),
+		DurablePrefix:    servicetest.UniqueName("durable"),
 		DurableCalculator: func(prefix, topic string) string {
 			return prefix + "_" + topic
 		},
@@ -212,7 +178,7 @@ func setupNATS(t *testing.T, topics []string) (message.Publisher, func() message
 }
 
 func setupPostgres(t *testing.T, topics []string) (message.Publisher, func() message.Subscriber) {
-	requireReachable(t, "PostgreSQL", postgresAddr)
+	servicetest.RequireReachable(t, "PostgreSQL", postgresAddr)
 	var db *stdsql.DB
 	var errs []error
 	for _, user := range []string{"postgres", "root"} {
@@ -227,7 +193,7 @@ func setupPostgres(t *testing.T, topics []string) (message.Publisher, func() mes
 		errs = append(errs, fmt.Errorf("user %s: %w", user, err))
 	}
 	if db == nil {
-		skipOrFail(t, "PostgreSQL at %s, database test: %v", postgresAddr, errs)
+		servicetest.SkipOrFail(t, "PostgreSQL at %s, database test: %v", postgresAddr, errs)
 	}
 	schema := &wmsql.DefaultPostgreSQLSchema{}
 	offsets := wmsql.DefaultPostgreSQLOffsetsAdapter{}
@@ -243,14 +209,14 @@ func setupPostgres(t *testing.T, topics []string) (message.Publisher, func() mes
 		}
 		_ = db.Close()
 	})
-	pub, err := wmsql.NewPublisher(db, wmsql.PublisherConfig{SchemaAdapter: schema, AutoInitializeSchema: true}, watermill.NopLogger{})
+	pub, err := wmsql.NewPublisher(wmsql.BeginnerFromStdSQL(db), wmsql.PublisherConfig{SchemaAdapter: schema, AutoInitializeSchema: true}, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	closeOnCleanup(t, pub)
-	group := uniqueName("group")
+	group := servicetest.UniqueName("group")
 	return pub, func() message.Subscriber {
-		sub, err := wmsql.NewSubscriber(db, wmsql.SubscriberConfig{
+		sub, err := wmsql.NewSubscriber(wmsql.BeginnerFromStdSQL(db), wmsql.SubscriberConfig{
 			ConsumerGroup:    group,
 			PollInterval:     20 * time.Millisecond,
 			ResendInterval:   20 * time.Millisecond,
@@ -276,8 +242,8 @@ func closeOnCleanup(t *testing.T, c interface{ Close() error }) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(waitTimeout):
-			t.Errorf("%T did not close within %s", c, waitTimeout)
+		case <-time.After(telemetrytest.WaitTimeout):
+			t.Errorf("%T did not close within %s", c, telemetrytest.WaitTimeout)
 		}
 	})
 }
@@ -295,14 +261,14 @@ func TestTraceFromHTTPThroughTwoHandlers(t *testing.T) {
 }
 
 func runHTTPToTwoHandlers(t *testing.T, b backend) {
-	tr := newTracing(t)
-	topicA, topicB := uniqueName("orders"), uniqueName("invoices")
+	tr := telemetrytest.New(t)
+	topicA, topicB := servicetest.UniqueName("orders"), servicetest.UniqueName("invoices")
 	pub, newSub := b.setup(t, []string{topicA, topicB})
-	opts := tr.opts(asynctrace.WithMessagingSystem(b.system))
+	opts := tr.Options(asynctrace.WithMessagingSystem(b.system))
 
-	r := newRouter(t)
-	r.AddMiddleware(watermilltrace.Middleware(opts...))
-	r.AddPublisherDecorators(watermilltrace.PublisherDecorator(opts...))
+	r := watermilltest.NewRouter(t)
+	r.AddMiddleware(watermilltrace.NewMiddleware(opts...))
+	r.AddPublisherDecorators(watermilltrace.NewPublisherDecorator(opts...))
 	r.AddHandler("bill", topicA, newSub(), topicB, pub, func(msg *message.Message) ([]*message.Message, error) {
 		return []*message.Message{message.NewMessage(watermill.NewUUID(), []byte(`{"invoice":1}`))}, nil
 	})
@@ -314,7 +280,7 @@ func runHTTPToTwoHandlers(t *testing.T, b backend) {
 		}
 		return nil
 	})
-	startRouter(t, r)
+	watermilltest.StartRouter(t, r)
 
 	tracedPub := watermilltrace.WrapPublisher(pub, opts...)
 	mux := http.NewServeMux()
@@ -327,9 +293,9 @@ func runHTTPToTwoHandlers(t *testing.T, b backend) {
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
-	srv := httptest.NewServer(httptrace.Handler(mux, httptrace.WithTracerProvider(tr.tp), httptrace.WithPropagators(propagator)))
+	srv := httptest.NewServer(httptrace.WrapHandler(mux, tr.Options()...))
 	t.Cleanup(srv.Close)
-	client := &http.Client{Transport: &http.Transport{}, Timeout: waitTimeout}
+	client := &http.Client{Transport: &http.Transport{}, Timeout: telemetrytest.WaitTimeout}
 	t.Cleanup(client.CloseIdleConnections)
 
 	resp, err := client.Post(srv.URL+"/orders", "text/plain", nil)
@@ -340,43 +306,43 @@ func runHTTPToTwoHandlers(t *testing.T, b backend) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /orders: %s", resp.Status)
 	}
-	got := recv(t, last, "message in the second handler")
+	got := telemetrytest.Recv(t, last, "message in the second handler")
 
 	server := serverSpan(t, tr)
-	send1 := tr.waitSpans(t, "send "+topicA, 1)[0]
-	proc1 := tr.waitSpans(t, "process "+topicA, 1)[0]
-	send2 := tr.waitSpans(t, "send "+topicB, 1)[0]
-	proc2 := tr.waitSpans(t, "process "+topicB, 1)[0]
-	assertChain(t, server.SpanContext(), send1, proc1, send2, proc2)
+	send1 := tr.WaitEnded(t, "send "+topicA, 1)[0]
+	proc1 := tr.WaitEnded(t, "process "+topicA, 1)[0]
+	send2 := tr.WaitEnded(t, "send "+topicB, 1)[0]
+	proc2 := tr.WaitEnded(t, "process "+topicB, 1)[0]
+	tr.CheckChain(t, server.Name()+"/server", send1.Name()+"/producer", proc1.Name()+"/consumer", send2.Name()+"/producer", proc2.Name()+"/consumer")
 	if got.span.SpanID() != proc2.SpanContext().SpanID() || got.span.TraceID() != server.SpanContext().TraceID() {
 		t.Errorf("second handler runs in span %s of trace %s, want %s of trace %s",
 			got.span.SpanID(), got.span.TraceID(), proc2.SpanContext().SpanID(), server.SpanContext().TraceID())
 	}
 	for _, s := range []sdktrace.ReadOnlySpan{send1, proc1, send2, proc2} {
-		if got := attr(s, "messaging.system"); got != b.system {
+		if got := telemetrytest.AttrString(s, "messaging.system"); got != b.system {
 			t.Errorf("%s: messaging.system %s, want %s", s.Name(), got, b.system)
 		}
 	}
-	if attr(proc1, "watermill.handler.name") != "bill" || attr(proc2, "watermill.handler.name") != "archive" {
-		t.Errorf("handler names %s, %s", attr(proc1, "watermill.handler.name"), attr(proc2, "watermill.handler.name"))
+	if telemetrytest.AttrString(proc1, "watermill.handler.name") != "bill" || telemetrytest.AttrString(proc2, "watermill.handler.name") != "archive" {
+		t.Errorf("handler names %s, %s", telemetrytest.AttrString(proc1, "watermill.handler.name"), telemetrytest.AttrString(proc2, "watermill.handler.name"))
 	}
-	if attr(proc2, "messaging.message.id") != got.msg.UUID {
-		t.Errorf("process span message id %s, want %s", attr(proc2, "messaging.message.id"), got.msg.UUID)
+	if telemetrytest.AttrString(proc2, "messaging.message.id") != got.msg.UUID {
+		t.Errorf("process span message id %s, want %s", telemetrytest.AttrString(proc2, "messaging.message.id"), got.msg.UUID)
 	}
 }
 
-func serverSpan(t *testing.T, tr *tracing) sdktrace.ReadOnlySpan {
+func serverSpan(t *testing.T, tr *telemetrytest.Telemetry) sdktrace.ReadOnlySpan {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(telemetrytest.WaitTimeout)
 	for time.Now().Before(deadline) {
-		for _, s := range tr.rec.Ended() {
+		for _, s := range tr.Recorder.Ended() {
 			if s.SpanKind() == trace.SpanKindServer {
 				return s
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("no HTTP server span; ended: %v", spanNames(tr.rec.Ended()))
+	t.Fatalf("no HTTP server span; ended: %v", telemetrytest.SpanNames(tr.Recorder.Ended()))
 	return nil
 }
 
@@ -386,10 +352,10 @@ func serverSpan(t *testing.T, tr *tracing) sdktrace.ReadOnlySpan {
 func TestWrapSubscriberOverBackends(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			tr := newTracing(t)
-			topic := uniqueName("jobs")
+			tr := telemetrytest.New(t)
+			topic := servicetest.UniqueName("jobs")
 			pub, newSub := b.setup(t, []string{topic})
-			opts := tr.opts(asynctrace.WithMessagingSystem(b.system))
+			opts := tr.Options(asynctrace.WithMessagingSystem(b.system))
 			sub := watermilltrace.WrapSubscriber(newSub(), opts...)
 			closeOnCleanup(t, sub)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -399,17 +365,17 @@ func TestWrapSubscriberOverBackends(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			pctx, root := parentSpan(tr, "request")
+			pctx, root := tr.Root(context.Background(), "request")
 			if err := watermilltrace.WrapPublisher(pub, opts...).Publish(topic, message.NewMessageWithContext(pctx, watermill.NewUUID(), []byte(`{"job":1}`))); err != nil {
 				t.Fatal(err)
 			}
 			root.End()
-			msg := recv(t, msgs, "message")
+			msg := telemetrytest.Recv(t, msgs, "message")
 			inHandler := trace.SpanContextFromContext(msg.Context())
 			msg.Ack()
 
-			send := tr.waitSpans(t, "send "+topic, 1)[0]
-			proc := tr.waitSpans(t, "process "+topic, 1)[0]
+			send := tr.WaitEnded(t, "send "+topic, 1)[0]
+			proc := tr.WaitEnded(t, "process "+topic, 1)[0]
 			if !proc.SpanContext().Equal(inHandler) {
 				t.Errorf("the message's context does not carry its process span")
 			}
@@ -417,12 +383,18 @@ func TestWrapSubscriberOverBackends(t *testing.T) {
 				t.Errorf("process span: parent %s in trace %s, want send %s in trace %s",
 					proc.Parent().SpanID(), proc.SpanContext().TraceID(), send.SpanContext().SpanID(), root.SpanContext().TraceID())
 			}
-			if got := attr(proc, "asynctrace.message.settlement"); got != "ack" {
+			if got := telemetrytest.AttrString(proc, "asynctrace.message.settlement"); got != "ack" {
 				t.Errorf("settlement %s, want ack", got)
 			}
-			if got := attr(proc, "messaging.system"); got != b.system {
+			if got := telemetrytest.AttrString(proc, "messaging.system"); got != b.system {
 				t.Errorf("messaging.system %s, want %s", got, b.system)
 			}
 		})
 	}
+}
+
+// handled is what a test handler saw.
+type handled struct {
+	span trace.SpanContext
+	msg  *message.Message
 }

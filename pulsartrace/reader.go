@@ -1,0 +1,105 @@
+package pulsartrace
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/apache/pulsar-client-go/pulsar"
+
+	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/messaging"
+)
+
+// reader is a pulsar.Reader that starts a process span for every message
+// Next returns.
+type reader struct {
+	pulsar.Reader
+	in *messaging.Instrumenter
+
+	mu      sync.Mutex
+	current messaging.Process // the span of the message Next returned last
+}
+
+var _ pulsar.Reader = (*reader)(nil)
+
+// WrapReader returns a pulsar.Reader that reads through r and traces every
+// message, as a consumer does: each message Next returns gets a CONSUMER
+// span "process <topic>", a child of the producer's send span, whose
+// context [ContextFromMessage] returns. A reader acknowledges nothing, so
+// the span covers the reader's work on the message: it ends when Next is
+// called again, or on Seek, SeekByTime or Close. Messages a reader hands to
+// ReaderOptions.MessageChannel bypass the wrapper and are not traced.
+//
+// Wrapping an already wrapped reader returns it unchanged. It panics if r
+// is nil.
+func WrapReader(r pulsar.Reader, opts ...asynctrace.Option) pulsar.Reader {
+	if r == nil {
+		panic("pulsartrace.WrapReader: reader is nil")
+	}
+	if w, ok := r.(*reader); ok {
+		return w
+	}
+	cfg, _ := resolve("WrapReader", opts)
+	return newReader(r, newInstrumenter(cfg))
+}
+
+func newReader(r pulsar.Reader, in *messaging.Instrumenter) *reader {
+	return &reader{Reader: r, in: in}
+}
+
+// Next ends the span of the previous message and waits for the next one,
+// whose process span it starts. As with Receive, ctx bounds only the wait.
+func (r *reader) Next(ctx context.Context) (pulsar.Message, error) {
+	r.endCurrent()
+	start := time.Now()
+	m, err := r.Reader.Next(ctx)
+	if err == nil && m == nil {
+		err = errNoMessage
+	}
+	if err != nil {
+		r.in.RecordReceive(ctx, r.in.Destination(destinationName(r.Reader.Topic()), "", ""), start, err)
+		return nil, err
+	}
+	d := r.in.Destination(destinationName(m.Topic()), "", "")
+	base := ctx
+	if ctx.Done() != nil {
+		base = context.WithoutCancel(ctx)
+	}
+	_, proc := r.in.StartProcess(base, d, m.Properties(), "", len(m.Payload()))
+	setProcessAttributes(proc, m)
+	r.in.RecordReceive(ctx, d, start, nil)
+	r.mu.Lock()
+	prev := r.current
+	r.current = proc
+	r.mu.Unlock()
+	// Another goroutine's Next may have started a span in between.
+	prev.End(messaging.SettleNone, nil)
+	return &tracedMessage{Message: m, dl: delivery{proc: proc, d: d}}, nil
+}
+
+// Seek ends the span of the last message read and moves the reader.
+func (r *reader) Seek(id pulsar.MessageID) error {
+	r.endCurrent()
+	return r.Reader.Seek(id)
+}
+
+// SeekByTime ends the span of the last message read and moves the reader.
+func (r *reader) SeekByTime(t time.Time) error {
+	r.endCurrent()
+	return r.Reader.SeekByTime(t)
+}
+
+// Close ends the span of the last message read and closes the reader.
+func (r *reader) Close() {
+	r.endCurrent()
+	r.Reader.Close()
+}
+
+func (r *reader) endCurrent() {
+	r.mu.Lock()
+	p := r.current
+	r.current = messaging.Process{}
+	r.mu.Unlock()
+	p.End(messaging.SettleNone, nil)
+}
