@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(block)
 	f.Add([]byte{0, 0, 0, 4, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if fr, _, err := readFrame(bytes.NewReader(data), nil); err == nil {
+		if fr, _, err := readFrame(bytes.NewReader(data), nil, DefaultMaxMessageSize+framePadding); err == nil {
 			_ = requestIDOf(fr.cmd)
 			if fr.headersAndPayload != nil {
 				decodeBlock(fr.headersAndPayload)
