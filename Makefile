@@ -42,8 +42,11 @@ fmt: ## format the code
 bench: ## benchmarks (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS) | tee $(BENCHOUT)
 
-fuzz: ## explore the carrier's extraction with the fuzzer for 60 s
+fuzz: ## explore the carrier's extraction and pulsartest's decoders and admin API with the fuzzer
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime 60s ./carrier
+	$(GO) test -run '^$$' -fuzz 'FuzzDecode$$' -fuzztime 30s ./pulsartrace/pulsartest
+	$(GO) test -run '^$$' -fuzz 'FuzzFrames$$' -fuzztime 30s ./pulsartrace/pulsartest
+	$(GO) test -run '^$$' -fuzz 'FuzzAdmin$$' -fuzztime 30s ./pulsartrace/pulsartest
 
 proto: ## regenerate pulsartest's protocol types (needs protoc: apt-get install protobuf-compiler)
 	$(GO) generate ./pulsartrace/pulsartest/internal/pulsarproto

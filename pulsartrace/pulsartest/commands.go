@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -34,7 +35,12 @@ type producer struct {
 	// failed is set after an injected send failure: later SENDs of this
 	// producer on this connection are ignored, as the client is about to
 	// drop the connection and must not see them stored.
-	failed bool
+	failed        bool
+	mode          pb.ProducerAccessMode
+	requestID     uint64 // of the PRODUCER command, echoed when a waiting producer becomes ready
+	ready         bool   // false while waiting for exclusive access
+	schemaVersion []byte
+	since         time.Time
 }
 
 // handle runs one command. It returns false when the connection must be
@@ -129,13 +135,15 @@ func requestIDOf(cmd *pb.BaseCommand) uint64 {
 func (c *conn) handleConnect(cmd *pb.CommandConnect) bool {
 	c.s.mu.Lock()
 	c.connected = true
+	c.clientVersion = cmd.GetClientVersion()
+	c.since = time.Now()
 	c.s.mu.Unlock()
 	c.send(&pb.BaseCommand{
 		Type: pb.BaseCommand_CONNECTED.Enum(),
 		Connected: &pb.CommandConnected{
 			ServerVersion:   proto.String(serverVersion),
 			ProtocolVersion: proto.Int32(min(cmd.GetProtocolVersion(), protocolVersion)),
-			MaxMessageSize:  proto.Int32(maxMessageSize),
+			MaxMessageSize:  proto.Int32(int32(c.s.cfg.maxMessageSize)),
 			FeatureFlags:    &pb.FeatureFlags{},
 		},
 	}, nil)
@@ -204,9 +212,30 @@ func (c *conn) handleProducer(cmd *pb.CommandProducer) {
 			"pulsartest: injected send failure")
 		return
 	}
-	p, exists := c.producers[cmd.GetProducerId()]
-	if !exists && name != "" {
-		for other := range t.producers {
+	if p, exists := c.producers[cmd.GetProducerId()]; exists {
+		// A retried PRODUCER for a producer that exists succeeds, as on a
+		// real broker (once it is ready).
+		if p.ready {
+			c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: t.producerSuccess(p)}, nil)
+		}
+		return
+	}
+	if t.terminated {
+		c.sendError(reqID, pb.ServerError_TopicTerminatedError, "Topic was already terminated")
+		return
+	}
+	switch s.quotaExceededLocked(t) {
+	case policyHold:
+		c.sendError(reqID, pb.ServerError_ProducerBlockedQuotaExceededError,
+			"Cannot create producer on topic with backlog quota exceeded")
+		return
+	case policyException:
+		c.sendError(reqID, pb.ServerError_ProducerBlockedQuotaExceededException,
+			"Cannot create producer on topic with backlog quota exceeded")
+		return
+	}
+	if name != "" {
+		for _, other := range t.allProducers() {
 			if other.name == name {
 				c.sendError(reqID, pb.ServerError_ProducerBusy,
 					fmt.Sprintf("pulsartest: producer %q is already connected to %s", name, t.name.full))
@@ -214,31 +243,104 @@ func (c *conn) handleProducer(cmd *pb.CommandProducer) {
 			}
 		}
 	}
-	if !exists {
-		if name == "" {
-			name = fmt.Sprintf("pulsartest-%d-%d", c.id, s.nextProdNum)
-			s.nextProdNum++
-		}
-		p = &producer{id: cmd.GetProducerId(), name: name, topic: t, c: c}
-		c.producers[p.id] = p
-		t.producers[p] = struct{}{}
+	if name == "" {
+		name = fmt.Sprintf("pulsartest-%d-%d", c.id, s.nextProdNum)
+		s.nextProdNum++
 	}
-	resp := &pb.CommandProducerSuccess{
-		RequestId:      proto.Uint64(reqID),
-		ProducerName:   proto.String(p.name),
-		LastSequenceId: proto.Int64(-1),
-		TopicEpoch:     proto.Uint64(0),
-		ProducerReady:  proto.Bool(true),
-	}
-	if last, ok := t.lastSeq[p.name]; ok {
-		resp.LastSequenceId = proto.Int64(last)
+	p := &producer{
+		id: cmd.GetProducerId(), name: name, topic: t, c: c,
+		mode: cmd.GetProducerAccessMode(), requestID: reqID, since: time.Now(), ready: true,
 	}
 	// Without a schema version the client would ask for one before every
 	// send.
 	if cmd.Schema != nil {
-		resp.SchemaVersion = t.schemas.register(cmd.Schema)
+		p.schemaVersion = t.schemas.register(cmd.Schema)
 	}
-	c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: resp}, nil)
+	if sn := cmd.GetInitialSubscriptionName(); sn != "" {
+		// A dead-letter producer asks for a subscription that keeps what
+		// it writes until someone consumes it.
+		if _, ok := t.subs[sn]; !ok {
+			sub := newSubscription(t, sn, pb.CommandSubscribe_Shared, true)
+			sub.seek(0)
+			t.subs[sn] = sub
+		}
+	}
+	holder := func() string {
+		if t.exclusive != nil {
+			return t.exclusive.name
+		}
+		return ""
+	}
+	switch p.mode {
+	case pb.ProducerAccessMode_Shared:
+		if t.exclusive != nil || len(t.waiting) > 0 {
+			c.sendError(reqID, pb.ServerError_ProducerBusy, "Topic has an existing exclusive producer: "+holder())
+			return
+		}
+	case pb.ProducerAccessMode_Exclusive:
+		switch {
+		case t.exclusive != nil:
+			c.sendError(reqID, pb.ServerError_ProducerFenced, "Topic has an existing exclusive producer: "+holder())
+			return
+		case len(t.producers) > 0:
+			c.sendError(reqID, pb.ServerError_ProducerFenced, "Topic has existing shared producers")
+			return
+		case cmd.TopicEpoch != nil && cmd.GetTopicEpoch() < t.epoch:
+			c.sendError(reqID, pb.ServerError_ProducerFenced, fmt.Sprintf(
+				"Topic epoch has already moved. Current epoch: %d, Producer epoch: %d", t.epoch, cmd.GetTopicEpoch()))
+			return
+		}
+		t.grantExclusive(p, cmd)
+	case pb.ProducerAccessMode_ExclusiveWithFencing:
+		for _, other := range t.allProducers() {
+			other.closeByBroker()
+		}
+		t.grantExclusive(p, nil)
+	case pb.ProducerAccessMode_WaitForExclusive:
+		if t.exclusive != nil || len(t.producers) > 0 {
+			// The client waits for a second PRODUCER_SUCCESS, sent when the
+			// producer holding the topic goes away.
+			p.ready = false
+			t.waiting = append(t.waiting, p)
+			c.producers[p.id] = p
+			resp := t.producerSuccess(p)
+			resp.ProducerReady = proto.Bool(false)
+			c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: resp}, nil)
+			return
+		}
+		t.grantExclusive(p, cmd)
+	}
+	c.producers[p.id] = p
+	t.producers[p] = struct{}{}
+	c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: t.producerSuccess(p)}, nil)
+}
+
+// grantExclusive makes p the topic's exclusive producer in a new epoch, or
+// in the epoch a reconnecting producer already had.
+func (t *topic) grantExclusive(p *producer, cmd *pb.CommandProducer) {
+	if cmd != nil && cmd.TopicEpoch != nil {
+		t.epoch = cmd.GetTopicEpoch()
+	} else {
+		t.epoch++
+	}
+	t.exclusive = p
+}
+
+func (t *topic) producerSuccess(p *producer) *pb.CommandProducerSuccess {
+	resp := &pb.CommandProducerSuccess{
+		RequestId:      proto.Uint64(p.requestID),
+		ProducerName:   proto.String(p.name),
+		LastSequenceId: proto.Int64(-1),
+		ProducerReady:  proto.Bool(true),
+		SchemaVersion:  p.schemaVersion,
+	}
+	if p.mode != pb.ProducerAccessMode_Shared {
+		resp.TopicEpoch = proto.Uint64(t.epoch)
+	}
+	if last, ok := t.lastSeq[p.name]; ok {
+		resp.LastSequenceId = proto.Int64(last)
+	}
+	return resp
 }
 
 func (c *conn) sendSendError(producerID, seq uint64, code pb.ServerError, msg string) {
@@ -263,11 +365,14 @@ func (c *conn) handleSend(cmd *pb.CommandSend, data []byte) bool {
 	defer s.mu.Unlock()
 	p, ok := c.producers[cmd.GetProducerId()]
 	switch {
-	case !ok:
+	case !ok || !p.ready:
 		c.sendSendError(cmd.GetProducerId(), cmd.GetSequenceId(), pb.ServerError_NotAllowedError,
 			"pulsartest: unknown producer")
 		return true
 	case p.failed:
+		return true
+	case p.topic.terminated:
+		c.sendSendError(p.id, cmd.GetSequenceId(), pb.ServerError_TopicTerminatedError, "Topic was already terminated")
 		return true
 	case errors.Is(perr, errChecksum):
 		// The client reconnects and sends the message again.
@@ -301,6 +406,7 @@ func (c *conn) handleSend(cmd *pb.CommandSend, data []byte) bool {
 	for _, name := range sortedSubNames(t) {
 		t.subs[name].dispatch()
 	}
+	s.enforceQuotaLocked(t)
 	return true
 }
 
@@ -381,6 +487,7 @@ func (c *conn) handleSubscribe(cmd *pb.CommandSubscribe) {
 		c:        c,
 		sub:      sub,
 		pending:  map[uint64]struct{}{},
+		since:    time.Now(),
 	}
 	sub.addConsumer(cons)
 	c.consumers[cons.id] = cons
@@ -421,6 +528,12 @@ func (c *conn) handleFlow(cmd *pb.CommandFlow) {
 	defer c.s.mu.Unlock()
 	if cons := c.consumerLocked(cmd.GetConsumerId()); cons != nil {
 		cons.permits += int64(cmd.GetMessagePermits())
+		if !cons.flowed {
+			// The client knows the consumer now: tell a Failover consumer
+			// whether it is active, as brokers do.
+			cons.flowed = true
+			cons.sub.notifyActive()
+		}
 		cons.sub.dispatch()
 	}
 }
@@ -556,10 +669,9 @@ func (c *conn) handleSeek(cmd *pb.CommandSeek) {
 		delete(other.c.consumers, other.id)
 	}
 	sub.consumers = nil
-	if !sub.durable {
-		sub.stopTimer()
-		delete(t.subs, sub.name)
-	}
+	// A reader's subscription stays, with its new position, for the
+	// reader's reconnection: the client resubscribes from the position it
+	// started at, which a seek by time does not change.
 }
 
 func (c *conn) handleGetLastMessageID(cmd *pb.CommandGetLastMessageId) {
@@ -640,9 +752,15 @@ func (c *conn) handleGetOrCreateSchema(cmd *pb.CommandGetOrCreateSchema) {
 
 func (c *conn) handleGetTopicsOfNamespace(cmd *pb.CommandGetTopicsOfNamespace) {
 	ns := cmd.GetNamespace()
+	mode := cmd.GetMode()
 	c.s.mu.Lock()
 	var topics []string
 	for name, t := range c.s.topics {
+		persistent := strings.HasPrefix(name, "persistent://")
+		if (mode == pb.CommandGetTopicsOfNamespace_PERSISTENT && !persistent) ||
+			(mode == pb.CommandGetTopicsOfNamespace_NON_PERSISTENT && persistent) {
+			continue
+		}
 		if t.name.namespace == ns || strings.HasSuffix(t.name.namespace, "/"+ns) {
 			topics = append(topics, name)
 		}

@@ -37,9 +37,11 @@ type conn struct {
 	lastRead  atomic.Int64 // unix nanos of the last frame received
 
 	// Guarded by s.mu.
-	connected bool
-	producers map[uint64]*producer
-	consumers map[uint64]*consumer
+	connected     bool
+	clientVersion string
+	since         time.Time
+	producers     map[uint64]*producer
+	consumers     map[uint64]*consumer
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
@@ -167,7 +169,7 @@ func (c *conn) readLoop() {
 	r := bufio.NewReaderSize(c.nc, 64*1024)
 	var buf []byte
 	for {
-		f, nb, err := readFrame(r, buf)
+		f, nb, err := readFrame(r, buf, uint32(c.s.cfg.maxMessageSize+framePadding))
 		buf = nb
 		if err != nil {
 			if errors.Is(err, errMalformed) {

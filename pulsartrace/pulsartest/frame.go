@@ -20,11 +20,10 @@ import (
 // The second line is present only for SEND and MESSAGE. totalSize counts
 // everything after itself; the checksum covers everything after itself.
 const (
-	magicCRC32C  = 0x0e01
-	maxFrameSize = 5*1024*1024 + 64*1024 // client default max message size plus headroom
-	// maxMessageSize is announced in CONNECTED; it is what the client uses to
-	// split or reject large messages.
-	maxMessageSize = 5 * 1024 * 1024
+	magicCRC32C = 0x0e01
+	// framePadding is what a frame may carry beyond the max message size:
+	// the command and the message metadata.
+	framePadding = 64 * 1024
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -42,7 +41,7 @@ type frame struct {
 
 // readFrame reads one frame. Any size or decoding inconsistency is reported
 // as errMalformed so the caller can drop the connection instead of guessing.
-func readFrame(r io.Reader, buf []byte) (frame, []byte, error) {
+func readFrame(r io.Reader, buf []byte, maxFrameSize uint32) (frame, []byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return frame{}, buf, err

@@ -46,7 +46,7 @@ func (r *rawClient) write(cmd *pb.BaseCommand) {
 
 func (r *rawClient) read() *pb.BaseCommand {
 	r.t.Helper()
-	f, _, err := readFrame(r.nc, nil)
+	f, _, err := readFrame(r.nc, nil, DefaultMaxMessageSize+framePadding)
 	if err != nil {
 		r.t.Fatalf("read: %v", err)
 	}
@@ -398,7 +398,7 @@ func TestMessagesAreForwardedVerbatim(t *testing.T) {
 	var receipt *pb.CommandSendReceipt
 	var delivered []byte
 	for receipt == nil || delivered == nil {
-		f, _, err := readFrame(r.nc, nil)
+		f, _, err := readFrame(r.nc, nil, DefaultMaxMessageSize+framePadding)
 		if err != nil {
 			t.Fatal(err)
 		}

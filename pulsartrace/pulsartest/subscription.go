@@ -46,6 +46,8 @@ type subscription struct {
 	delayed map[uint64]int64
 	timer   *time.Timer
 	timerAt int64
+	// msgOut counts messages delivered, redeliveries included.
+	msgOut int64
 }
 
 // consumer is one client consumer attached to a subscription.
@@ -57,6 +59,13 @@ type consumer struct {
 	sub      *subscription
 	permits  int64
 	pending  map[uint64]struct{}
+	since    time.Time
+	msgOut   int64
+	// flowed is set by the consumer's first FLOW: only then does the
+	// client know the consumer and accept events for it.
+	flowed      bool
+	toldActive  *bool // what the consumer was last told by ACTIVE_CONSUMER_CHANGE
+	endNotified bool
 }
 
 func newSubscription(t *topic, name string, subType pb.CommandSubscribe_SubType, durable bool) *subscription {
@@ -202,6 +211,7 @@ func (sub *subscription) removeConsumer(c *consumer) {
 		delete(sub.topic.subs, sub.name)
 		return
 	}
+	sub.notifyActive()
 	sub.dispatch()
 }
 
@@ -212,6 +222,7 @@ func (sub *subscription) addConsumer(c *consumer) {
 	slices.SortStableFunc(sub.consumers, func(a, b *consumer) int {
 		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.name, b.name))
 	})
+	sub.notifyActive()
 }
 
 // delaysDelivery reports whether deliver-at times are honoured: brokers do
@@ -330,6 +341,7 @@ func (sub *subscription) dispatch() {
 	for {
 		e, redelivery := sub.nextEntry()
 		if e == nil {
+			sub.notifyEndOfTopic()
 			return
 		}
 		c := sub.pickConsumer(e)
@@ -343,6 +355,8 @@ func (sub *subscription) dispatch() {
 		}
 		// A batch costs one permit per message in it, as the client counts.
 		c.permits -= int64(e.numMessages)
+		c.msgOut += int64(e.numMessages)
+		sub.msgOut += int64(e.numMessages)
 		c.pending[e.id] = struct{}{}
 		sub.pending[e.id] = c
 		msg := &pb.CommandMessage{

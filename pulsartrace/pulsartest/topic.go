@@ -76,6 +76,16 @@ type topic struct {
 	producers map[*producer]struct{}
 	schemas   *schemaLog       // shared by the partitions of a topic
 	lastSeq   map[string]int64 // highest sequence id stored per producer name
+	created   time.Time
+	bytesIn   int64
+
+	// terminated topics accept no more messages.
+	terminated bool
+	// epoch counts grants of exclusive access; exclusive is the producer
+	// holding it, waiting the WaitForExclusive producers queued for it.
+	epoch     uint64
+	exclusive *producer
+	waiting   []*producer
 }
 
 // entry is one stored SEND: a single message or a whole batch, kept exactly
@@ -102,6 +112,7 @@ func (s *Server) topicLocked(tn topicName, create bool) *topic {
 	if t, ok := s.topics[tn.full]; ok || !create {
 		return t
 	}
+	s.ensureNamespaceLocked(tn.namespace)
 	sl := s.schemas[tn.base]
 	if sl == nil {
 		sl = &schemaLog{}
@@ -115,6 +126,7 @@ func (s *Server) topicLocked(tn topicName, create bool) *topic {
 		subs:      map[string]*subscription{},
 		producers: map[*producer]struct{}{},
 		lastSeq:   map[string]int64{},
+		created:   time.Now(),
 	}
 	s.nextLedger++
 	s.topics[tn.full] = t
@@ -143,16 +155,31 @@ func (s *Server) CreatePartitionedTopic(topic string, partitions int) error {
 	if t, ok := s.topics[tn.full]; ok && len(t.entries) > 0 {
 		return fmt.Errorf("pulsartest: %q already exists as a non-partitioned topic", tn.full)
 	}
-	s.partitioned[tn.full] = partitions
-	for i := range partitions {
-		ptn, _ := parseTopic(fmt.Sprintf("%s%s%d", tn.full, partitionSuffix, i))
-		s.topicLocked(ptn, true)
-	}
+	s.createPartitionedLocked(tn, partitions)
 	return nil
 }
 
+// removeProducer detaches a producer; when it held exclusive access, the
+// first WaitForExclusive producer in line gets it.
 func (t *topic) removeProducer(p *producer) {
+	if i := slices.Index(t.waiting, p); i >= 0 {
+		t.waiting = slices.Delete(t.waiting, i, i+1)
+		return
+	}
 	delete(t.producers, p)
+	if t.exclusive == p {
+		t.exclusive = nil
+	}
+	if t.exclusive != nil || len(t.producers) > 0 || len(t.waiting) == 0 {
+		return
+	}
+	next := t.waiting[0]
+	t.waiting = t.waiting[1:]
+	t.epoch++
+	t.exclusive = next
+	t.producers[next] = struct{}{}
+	next.ready = true
+	next.c.send(&pb.BaseCommand{Type: pb.BaseCommand_PRODUCER_SUCCESS.Enum(), ProducerSuccess: t.producerSuccess(next)}, nil)
 }
 
 // append stores one SEND and returns its entry.
@@ -169,6 +196,7 @@ func (t *topic) append(producerName string, seq, highestSeq uint64, data []byte,
 		receivedAt:        time.Now(),
 	}
 	t.entries = append(t.entries, e)
+	t.bytesIn += int64(len(data))
 	last := int64(max(seq, highestSeq))
 	if prev, ok := t.lastSeq[producerName]; !ok || last > prev {
 		t.lastSeq[producerName] = last
@@ -194,12 +222,15 @@ func schemaVersion(v int) []byte {
 // schemaLog holds the schema versions of a topic; the index is the version.
 type schemaLog struct {
 	versions []*pb.Schema
+	times    []int64 // unix ms each version was registered
+	// deleted hides every version until a schema is registered again.
+	deleted bool
 }
 
 // schemaFor returns the schema with the given encoded version, or the latest
 // when version is empty.
 func (l *schemaLog) schemaFor(version []byte) (*pb.Schema, []byte) {
-	if len(l.versions) == 0 {
+	if len(l.versions) == 0 || l.deleted {
 		return nil, nil
 	}
 	if len(version) == 0 {
@@ -221,6 +252,9 @@ func (l *schemaLog) schemaFor(version []byte) (*pb.Schema, []byte) {
 // ALWAYS_COMPATIBLE.
 func (l *schemaLog) register(sc *pb.Schema) []byte {
 	for i, old := range l.versions {
+		if l.deleted {
+			break
+		}
 		if old.GetType() == sc.GetType() && bytes.Equal(old.GetSchemaData(), sc.GetSchemaData()) &&
 			slices.EqualFunc(old.GetProperties(), sc.GetProperties(), func(a, b *pb.KeyValue) bool {
 				return a.GetKey() == b.GetKey() && a.GetValue() == b.GetValue()
@@ -229,5 +263,7 @@ func (l *schemaLog) register(sc *pb.Schema) []byte {
 		}
 	}
 	l.versions = append(l.versions, proto.Clone(sc).(*pb.Schema))
+	l.times = append(l.times, time.Now().UnixMilli())
+	l.deleted = false
 	return schemaVersion(len(l.versions) - 1)
 }
