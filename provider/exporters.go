@@ -22,6 +22,10 @@ func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor
 	if err != nil {
 		return nil, err
 	}
+	batch, err := spanBatchConfig()
+	if err != nil {
+		return nil, err
+	}
 	var procs []sdktrace.SpanProcessor
 	for _, name := range names {
 		switch name {
@@ -31,7 +35,7 @@ func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor
 				shutdownProcessors(ctx, procs)
 				return nil, err
 			}
-			procs = append(procs, sdktrace.NewBatchSpanProcessor(exp))
+			procs = append(procs, newBatchSpanProcessor("otlp exporter", exp, batch))
 		case exporterConsole:
 			exp, err := stdouttrace.New(stdouttrace.WithWriter(consoleWriter(c)), stdouttrace.WithPrettyPrint())
 			if err != nil {
@@ -43,7 +47,7 @@ func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor
 		}
 	}
 	for _, exp := range c.spanExporters {
-		procs = append(procs, sdktrace.NewBatchSpanProcessor(exp))
+		procs = append(procs, newBatchSpanProcessor("WithSpanExporter", exp, batch))
 	}
 	return append(procs, c.spanProcessors...), nil
 }
@@ -103,10 +107,8 @@ func consoleWriter(c *config) io.Writer {
 	return os.Stdout
 }
 
-// onceSpanProcessor makes Shutdown idempotent so that Provider.Shutdown can
-// finish what the tracer provider skipped: TracerProvider.Shutdown stops
-// calling processors once ctx has ended, which would leave their export
-// goroutines running for good.
+// onceSpanProcessor makes Shutdown idempotent: Provider.Shutdown shuts each
+// processor down itself and then TracerProvider.Shutdown calls it again.
 type onceSpanProcessor struct {
 	sdktrace.SpanProcessor
 	once sync.Once

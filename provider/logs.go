@@ -25,6 +25,10 @@ func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	batch, err := logBatchConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, name := range names {
 		switch name {
 		case exporterOTLP:
@@ -35,7 +39,7 @@ func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (
 				}
 				return nil, nil, nil, err
 			}
-			procs = append(procs, sdklog.NewBatchProcessor(exp))
+			procs = append(procs, newBatchLogProcessor("otlp exporter", exp, batch))
 		case exporterConsole:
 			exp, err := stdoutlog.New(stdoutlog.WithWriter(consoleWriter(c)), stdoutlog.WithPrettyPrint())
 			if err != nil {

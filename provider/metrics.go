@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 )
 
@@ -40,7 +41,7 @@ func newMeterProvider(ctx context.Context, c *config, res *resource.Resource) (m
 			}
 			return nil, nil, err
 		}
-		readers = append(readers, sdkmetric.NewPeriodicReader(exp, periodicOptions(c)...))
+		readers = append(readers, sdkmetric.NewPeriodicReader(countingExporter{exp}, periodicOptions(c)...))
 	}
 	readers = append(readers, c.metricReaders...)
 	if len(readers) == 0 {
@@ -98,4 +99,22 @@ func newOTLPMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, 
 		return nil, fmt.Errorf("provider: OTLP metric exporter: %w", err)
 	}
 	return exp, nil
+}
+
+// countingExporter says how much an export that failed took down with it;
+// the final export at Shutdown fails this way when Shutdown's context ends.
+type countingExporter struct {
+	sdkmetric.Exporter
+}
+
+func (e countingExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	err := e.Exporter.Export(ctx, rm)
+	if err == nil {
+		return nil
+	}
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		n += len(sm.Metrics)
+	}
+	return fmt.Errorf("%s not exported: %w", count(n, [2]string{"metric", "metrics"}), err)
 }
