@@ -33,8 +33,8 @@
 //     from the SDK's detectors; OTEL_RESOURCE_ATTRIBUTES and
 //     OTEL_SERVICE_NAME on top. Process command lines are left out on
 //     purpose: they may carry secrets.
-//   - Traces: an SDK tracer provider with a batch span processor per OTLP
-//     exporter (a synchronous one for the console exporter) and the sampler.
+//   - Traces: an SDK tracer provider with a batch span processor per
+//     exporter, console included, and the sampler.
 //     The batch processors follow the OpenTelemetry specification and its
 //     OTEL_BSP_* variables, but stop exporting when Shutdown gives up (see
 //     Shutdown below).

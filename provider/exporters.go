@@ -42,8 +42,9 @@ func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor
 				shutdownProcessors(ctx, procs)
 				return nil, fmt.Errorf("provider: console span exporter: %w", err)
 			}
-			// Synchronous, so that a developer sees each span as it ends.
-			procs = append(procs, sdktrace.NewSimpleSpanProcessor(exp))
+			// Batched like any other: a stalled terminal must not stall
+			// the code that ends spans.
+			procs = append(procs, newBatchSpanProcessor("console exporter", exp, batch))
 		}
 	}
 	for _, exp := range c.spanExporters {
@@ -100,11 +101,29 @@ func shutdownProcessors(ctx context.Context, procs []sdktrace.SpanProcessor) {
 	}
 }
 
+// consoleWriter returns the writer of the console exporters. The three
+// signals export from goroutines of their own; one lock keeps their JSON
+// documents whole and spares the caller's writer concurrent calls.
 func consoleWriter(c *config) io.Writer {
-	if c.consoleWriter != nil {
-		return c.consoleWriter
+	if c.console == nil {
+		w := c.consoleWriter
+		if w == nil {
+			w = os.Stdout
+		}
+		c.console = &lockedWriter{w: w}
 	}
-	return os.Stdout
+	return c.console
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // onceSpanProcessor makes Shutdown idempotent: Provider.Shutdown shuts each

@@ -48,7 +48,7 @@ func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (
 				}
 				return nil, nil, nil, fmt.Errorf("provider: console log exporter: %w", err)
 			}
-			procs = append(procs, sdklog.NewSimpleProcessor(exp))
+			procs = append(procs, newBatchLogProcessor("console exporter", exp, batch))
 		}
 	}
 	if len(procs) == 0 {

@@ -39,6 +39,7 @@ type config struct {
 	protocol string
 
 	consoleWriter io.Writer
+	console       *lockedWriter // shared by the console exporters of all signals
 	traces        []string
 	metrics       []string
 	logs          []string
@@ -149,6 +150,14 @@ func WithProtocol(protocol string) Option {
 // are written to w as indented JSON instead of being sent over OTLP. When
 // OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER is set it
 // decides the exporters for that signal; a "console" there writes to w too.
+// Without this option, "console" writes to standard output.
+//
+// Output is batched like OTLP exports, from a goroutine of its own, so a
+// slow or stalled w never holds up the code that ends spans or logs: spans
+// appear within OTEL_BSP_SCHEDULE_DELAY (5 s), log records within
+// OTEL_BLRP_SCHEDULE_DELAY (1 s), metrics at each export interval, and all
+// of them on ForceFlush and Shutdown. w is called by one goroutine at a
+// time.
 func WithConsoleExporter(w io.Writer) Option {
 	return optionFunc(func(c *config) {
 		c.consoleWriter = w
