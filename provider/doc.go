@@ -74,8 +74,10 @@
 //	span exporters            OTEL_TRACES_EXPORTER  (otlp|console|none)         WithTracesExporter, WithConsoleExporter (otlp)
 //	metric exporters          OTEL_METRICS_EXPORTER (otlp|console|none)         WithMetricsExporter, WithConsoleExporter (otlp)
 //	log exporters             OTEL_LOGS_EXPORTER    (otlp|console|none)         WithLogsExporter, WithConsoleExporter (otlp)
-//	OTLP endpoint             OTEL_EXPORTER_OTLP_[SIGNAL_]ENDPOINT              WithEndpoint (https://localhost:4318)
-//	OTLP plain text           OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE, URL scheme  WithInsecure, WithEndpoint's scheme
+//	OTLP base URL             OTEL_EXPORTER_OTLP_ENDPOINT                       WithEndpoint (https://localhost:4318)
+//	OTLP URL of one signal    OTEL_EXPORTER_OTLP_SIGNAL_ENDPOINT                WithTracesEndpoint, WithMetricsEndpoint,
+//	                                                                            WithLogsEndpoint
+//	OTLP plain text           OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE, URL scheme  WithInsecure, the endpoint's scheme
 //	OTLP headers              OTEL_EXPORTER_OTLP_[SIGNAL_]HEADERS               WithHeaders
 //	OTLP protocol             OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL              WithProtocol (http/protobuf)
 //	OTLP timeout, compression OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT, _COMPRESSION  exporter defaults (10 s, none)
@@ -89,16 +91,35 @@
 // used, even when an OTEL_*_EXPORTER variable says "none": use
 // WithTracesExporter("none") plus WithSpanExporter to replace OTLP in tests.
 //
+// Endpoints follow the OTLP exporter specification. OTEL_EXPORTER_OTLP_ENDPOINT
+// and [WithEndpoint] are base URLs: for OTLP/HTTP the signal's path,
+// /v1/traces, /v1/metrics or /v1/logs, is appended, so
+// http://gateway:4318/otlp sends spans to http://gateway:4318/otlp/v1/traces.
+// A base URL that already ends in a signal path is rejected, since the path
+// would end up there twice. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (METRICS,
+// LOGS) and [WithTracesEndpoint] ([WithMetricsEndpoint], [WithLogsEndpoint])
+// are used as given. Any endpoint variable that applies to a signal wins over
+// both options; for that signal, its own option wins over WithEndpoint.
+// gRPC uses only the scheme, host and port of any of them.
+//
 // Protocols: http/protobuf and grpc for every signal; http/json for traces
 // only, as the metric and log exporters cannot encode JSON.
 //
 // # Errors and failure modes
 //
 // Start returns an error wrapping [ErrInvalidConfig], and installs nothing,
-// for a sample ratio outside [0, 1], an unknown sampler, exporter,
-// propagator or protocol, an endpoint that is not an http(s) URL with a
-// host, or a malformed OTEL_RESOURCE_ATTRIBUTES, naming the option or
-// variable at fault. It never panics and never exits the program.
+// when an option or variable has a value it cannot use: a sample ratio
+// outside [0, 1]; an unknown sampler, exporter, propagator, protocol or
+// compression; an endpoint that is not an http(s) URL with a host, or a base
+// endpoint that ends in a signal path; a boolean that is neither true nor
+// false; a number of milliseconds or items that is not a whole number in
+// range; malformed OTEL_EXPORTER_OTLP_HEADERS or OTEL_RESOURCE_ATTRIBUTES.
+// The message names the option or variable at fault and lists the valid
+// values, for example
+//
+//	provider: invalid configuration: OTEL_PROPAGATORS: unknown propagator "w3c" (want a comma-separated list of tracecontext, ...)
+//
+// Start never panics and never exits the program.
 //
 // Start does not contact the collector, so a collector that is down does
 // not delay start-up. Failed exports are reported to the otel error handler

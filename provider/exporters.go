@@ -18,7 +18,7 @@ import (
 // connect on their first export, so an unreachable collector never delays
 // Start.
 func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor, error) {
-	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter")
+	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter", builtinExporters)
 	if err != nil {
 		return nil, err
 	}

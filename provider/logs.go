@@ -21,7 +21,7 @@ func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (
 	if !c.logsEnabled {
 		return lognoop.NewLoggerProvider(), nil, nil, nil
 	}
-	names, err := exporterNames(envLogsExporter, c.logs, "WithLogsExporter")
+	names, err := exporterNames(envLogsExporter, c.logs, "WithLogsExporter", builtinExporters)
 	if err != nil {
 		return nil, nil, nil, err
 	}

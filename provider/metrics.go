@@ -19,7 +19,7 @@ import (
 // caller's readers. With no reader at all it returns the no-op provider, so
 // instruments cost nothing. shutdown is nil for the no-op provider.
 func newMeterProvider(ctx context.Context, c *config, res *resource.Resource) (mp metric.MeterProvider, shutdown *sdkmetric.MeterProvider, err error) {
-	names, err := exporterNames(envMetricsExporter, c.metrics, "WithMetricsExporter")
+	names, err := exporterNames(envMetricsExporter, c.metrics, "WithMetricsExporter", builtinExporters)
 	if err != nil {
 		return nil, nil, err
 	}

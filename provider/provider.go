@@ -73,7 +73,11 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sdkDisabled() {
+	disabled, err := sdkDisabled()
+	if err != nil {
+		return nil, err
+	}
+	if disabled {
 		p := &Provider{
 			tp:   tracenoop.NewTracerProvider(),
 			mp:   metricnoop.NewMeterProvider(),
@@ -126,7 +130,7 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 // another signal's pipeline half started.
 func validateExporters(c *config) error {
 	check := func(envKey string, code []string, option string, sig signal) error {
-		names, err := exporterNames(envKey, code, option)
+		names, err := exporterNames(envKey, code, option, builtinExporters)
 		if err != nil {
 			return err
 		}
@@ -142,6 +146,12 @@ func validateExporters(c *config) error {
 		return err
 	}
 	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", signalMetrics); err != nil {
+		return err
+	}
+	if _, _, err := envInt(envMetricInterval, 1); err != nil {
+		return err
+	}
+	if _, _, err := envInt(envMetricTimeout, 1); err != nil {
 		return err
 	}
 	if !c.logsEnabled {
