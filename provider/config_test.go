@@ -131,7 +131,7 @@ func TestGoodConfigurationVariants(t *testing.T) {
 		{name: "sampler arg ignored without ratio sampler", env: map[string]string{"OTEL_TRACES_SAMPLER": "always_on", "OTEL_TRACES_SAMPLER_ARG": "junk"}},
 		{name: "sdk disabled skips other checks", env: map[string]string{"OTEL_SDK_DISABLED": "TRUE", "OTEL_TRACES_SAMPLER": "sometimes"}},
 		{name: "explicit false and well-formed OTLP variables", env: map[string]string{"OTEL_SDK_DISABLED": "False", "OTEL_EXPORTER_OTLP_INSECURE": "true",
-			"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "0", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b, x=1,",
+			"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "0", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_HEADERS": "api-key=a%20b, x=1",
 			"OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_MAX_QUEUE_SIZE": "10", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "100", "OTEL_BLRP_EXPORT_TIMEOUT": "0"},
 			opts: []provider.Option{provider.WithLogs()}},
 		{name: "signal endpoints given in full", opts: []provider.Option{provider.WithTracesEndpoint(otlptest.UnusedURL(t) + "/v1/traces"),

@@ -41,8 +41,6 @@ const (
 	exporterNone    = "none"
 )
 
-var builtinExporters = []string{exporterOTLP, exporterConsole}
-
 // OTLP transport protocols.
 const (
 	protocolHTTPProtobuf = "http/protobuf"

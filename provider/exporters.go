@@ -13,12 +13,49 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// newSpanProcessors builds one processor per configured span exporter plus
-// the caller's own processors. Nothing here touches the network: exporters
-// connect on their first export, so an unreachable collector never delays
-// Start.
+// spanExporters is the one place where span exporters are chosen by name.
+// OTEL_TRACES_EXPORTER and WithTracesExporter accept exactly these names,
+// plus "none"; validation and error messages follow this list, and each
+// exporter named gets a batch span processor of its own. Supporting a new
+// name takes one entry here (and a line in the package documentation).
+var spanExporters = []namedExporter[sdktrace.SpanExporter]{
+	{exporterOTLP, newOTLPSpanExporter},
+	{exporterConsole, newConsoleSpanExporter},
+}
+
+// namedExporter is an exporter that OTEL_*_EXPORTER can name. build must not
+// touch the network, so that an unreachable collector never delays Start.
+type namedExporter[E any] struct {
+	name  string
+	build func(context.Context, *config) (E, error)
+}
+
+// registered lists the names in a registry.
+func registered[E any](registry []namedExporter[E]) []string {
+	names := make([]string, len(registry))
+	for i, e := range registry {
+		names[i] = e.name
+	}
+	return names
+}
+
+// buildNamed builds the exporter registered under name, which exporterNames
+// has already checked against the registry.
+func buildNamed[E any](ctx context.Context, c *config, registry []namedExporter[E], name string) (E, error) {
+	for _, e := range registry {
+		if e.name == name {
+			return e.build(ctx, c)
+		}
+	}
+	var zero E
+	return zero, fmt.Errorf("provider: no exporter registered as %q", name)
+}
+
+// newSpanProcessors builds one batch processor per span exporter named by
+// OTEL_TRACES_EXPORTER (or WithTracesExporter) and per WithSpanExporter,
+// plus the caller's own processors.
 func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor, error) {
-	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter", builtinExporters)
+	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter", registered(spanExporters))
 	if err != nil {
 		return nil, err
 	}
@@ -28,29 +65,27 @@ func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor
 	}
 	var procs []sdktrace.SpanProcessor
 	for _, name := range names {
-		switch name {
-		case exporterOTLP:
-			exp, err := newOTLPSpanExporter(ctx, c)
-			if err != nil {
-				shutdownProcessors(ctx, procs)
-				return nil, err
-			}
-			procs = append(procs, newBatchSpanProcessor("otlp exporter", exp, batch))
-		case exporterConsole:
-			exp, err := stdouttrace.New(stdouttrace.WithWriter(consoleWriter(c)), stdouttrace.WithPrettyPrint())
-			if err != nil {
-				shutdownProcessors(ctx, procs)
-				return nil, fmt.Errorf("provider: console span exporter: %w", err)
-			}
-			// Batched like any other: a stalled terminal must not stall
-			// the code that ends spans.
-			procs = append(procs, newBatchSpanProcessor("console exporter", exp, batch))
+		exp, err := buildNamed(ctx, c, spanExporters, name)
+		if err != nil {
+			shutdownProcessors(ctx, procs)
+			return nil, err
 		}
+		// Batched, console included: a stalled terminal must not stall the
+		// code that ends spans.
+		procs = append(procs, newBatchSpanProcessor(name+" exporter", exp, batch))
 	}
 	for _, exp := range c.spanExporters {
 		procs = append(procs, newBatchSpanProcessor("WithSpanExporter", exp, batch))
 	}
 	return append(procs, c.spanProcessors...), nil
+}
+
+func newConsoleSpanExporter(_ context.Context, c *config) (sdktrace.SpanExporter, error) {
+	exp, err := stdouttrace.New(stdouttrace.WithWriter(consoleWriter(c)), stdouttrace.WithPrettyPrint())
+	if err != nil {
+		return nil, fmt.Errorf("provider: console span exporter: %w", err)
+	}
+	return exp, nil
 }
 
 func newOTLPSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, error) {

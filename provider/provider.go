@@ -129,8 +129,8 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 // anything is built, so that a bad setting for one signal does not leave
 // another signal's pipeline half started.
 func validateExporters(c *config) error {
-	check := func(envKey string, code []string, option string, sig signal) error {
-		names, err := exporterNames(envKey, code, option, builtinExporters)
+	check := func(envKey string, code []string, option string, known []string, sig signal) error {
+		names, err := exporterNames(envKey, code, option, known)
 		if err != nil {
 			return err
 		}
@@ -139,13 +139,13 @@ func validateExporters(c *config) error {
 		}
 		return err
 	}
-	if err := check(envTracesExporter, c.traces, "WithTracesExporter", signalTraces); err != nil {
+	if err := check(envTracesExporter, c.traces, "WithTracesExporter", registered(spanExporters), signalTraces); err != nil {
 		return err
 	}
 	if _, err := spanBatchConfig(); err != nil {
 		return err
 	}
-	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", signalMetrics); err != nil {
+	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", registered(metricExporters), signalMetrics); err != nil {
 		return err
 	}
 	if _, _, err := envInt(envMetricInterval, 1); err != nil {
@@ -157,7 +157,7 @@ func validateExporters(c *config) error {
 	if !c.logsEnabled {
 		return nil
 	}
-	if err := check(envLogsExporter, c.logs, "WithLogsExporter", signalLogs); err != nil {
+	if err := check(envLogsExporter, c.logs, "WithLogsExporter", registered(logExporters), signalLogs); err != nil {
 		return err
 	}
 	_, err := logBatchConfig()
