@@ -13,6 +13,7 @@ import (
 	"github.com/asynctrace/asynctrace/provider"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -249,5 +250,54 @@ func TestConsoleExporterDoesNotBlockTheCaller(t *testing.T) {
 		if !strings.Contains(w.String(), want) {
 			t.Errorf("console output lacks %s", want)
 		}
+	}
+}
+
+// gatedExporter holds its first export until the test opens the gate.
+type gatedExporter struct {
+	*tracetest.InMemoryExporter
+	entered chan struct{}
+	gate    chan struct{}
+	once    sync.Once
+}
+
+func (e *gatedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.once.Do(func() {
+		close(e.entered)
+		<-e.gate
+	})
+	return e.InMemoryExporter.ExportSpans(ctx, spans)
+}
+
+func TestFullQueueDropsAndReports(t *testing.T) {
+	exportErrors.reset()
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "2")
+	exp := &gatedExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), entered: make(chan struct{}), gate: make(chan struct{})}
+	p := start(t, provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"), provider.WithSpanExporter(exp), provider.WithoutGlobals())
+	tr := p.TracerProvider().Tracer("queue-test")
+	emit := func(n int) {
+		for range n {
+			_, span := tr.Start(context.Background(), "op")
+			span.End()
+		}
+	}
+	// Two spans fill a batch (capped at the queue size); its export blocks.
+	emit(2)
+	<-exp.entered
+	// Two fit in the queue again, the third does not.
+	emit(3)
+	close(exp.gate)
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.GetSpans()); n != 4 {
+		t.Errorf("exported %d spans, want 4", n)
+	}
+	var reported bool
+	for _, err := range exportErrors.all() {
+		reported = reported || strings.Contains(err.Error(), "WithSpanExporter: queue full (2), 1 span dropped")
+	}
+	if !reported {
+		t.Errorf("the dropped span was not reported: %v", exportErrors.all())
 	}
 }
