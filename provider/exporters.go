@@ -13,39 +13,79 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// newSpanProcessors builds one processor per configured span exporter plus
-// the caller's own processors. Nothing here touches the network: exporters
-// connect on their first export, so an unreachable collector never delays
-// Start.
+// spanExporters is the one place where span exporters are chosen by name.
+// OTEL_TRACES_EXPORTER and WithTracesExporter accept exactly these names,
+// plus "none"; validation and error messages follow this list, and each
+// exporter named gets a batch span processor of its own. Supporting a new
+// name takes one entry here (and a line in the package documentation).
+var spanExporters = []namedExporter[sdktrace.SpanExporter]{
+	{exporterOTLP, newOTLPSpanExporter},
+	{exporterConsole, newConsoleSpanExporter},
+}
+
+// namedExporter is an exporter that OTEL_*_EXPORTER can name. build must not
+// touch the network, so that an unreachable collector never delays Start.
+type namedExporter[E any] struct {
+	name  string
+	build func(context.Context, *config) (E, error)
+}
+
+// registered lists the names in a registry.
+func registered[E any](registry []namedExporter[E]) []string {
+	names := make([]string, len(registry))
+	for i, e := range registry {
+		names[i] = e.name
+	}
+	return names
+}
+
+// buildNamed builds the exporter registered under name, which exporterNames
+// has already checked against the registry.
+func buildNamed[E any](ctx context.Context, c *config, registry []namedExporter[E], name string) (E, error) {
+	for _, e := range registry {
+		if e.name == name {
+			return e.build(ctx, c)
+		}
+	}
+	var zero E
+	return zero, fmt.Errorf("provider: no exporter registered as %q", name)
+}
+
+// newSpanProcessors builds one batch processor per span exporter named by
+// OTEL_TRACES_EXPORTER (or WithTracesExporter) and per WithSpanExporter,
+// plus the caller's own processors.
 func newSpanProcessors(ctx context.Context, c *config) ([]sdktrace.SpanProcessor, error) {
-	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter")
+	names, err := exporterNames(envTracesExporter, c.traces, "WithTracesExporter", registered(spanExporters))
+	if err != nil {
+		return nil, err
+	}
+	batch, err := spanBatchConfig()
 	if err != nil {
 		return nil, err
 	}
 	var procs []sdktrace.SpanProcessor
 	for _, name := range names {
-		switch name {
-		case exporterOTLP:
-			exp, err := newOTLPSpanExporter(ctx, c)
-			if err != nil {
-				shutdownProcessors(ctx, procs)
-				return nil, err
-			}
-			procs = append(procs, sdktrace.NewBatchSpanProcessor(exp))
-		case exporterConsole:
-			exp, err := stdouttrace.New(stdouttrace.WithWriter(consoleWriter(c)), stdouttrace.WithPrettyPrint())
-			if err != nil {
-				shutdownProcessors(ctx, procs)
-				return nil, fmt.Errorf("provider: console span exporter: %w", err)
-			}
-			// Synchronous, so that a developer sees each span as it ends.
-			procs = append(procs, sdktrace.NewSimpleSpanProcessor(exp))
+		exp, err := buildNamed(ctx, c, spanExporters, name)
+		if err != nil {
+			shutdownProcessors(ctx, procs)
+			return nil, err
 		}
+		// Batched, console included: a stalled terminal must not stall the
+		// code that ends spans.
+		procs = append(procs, newBatchSpanProcessor(name+" exporter", exp, batch))
 	}
 	for _, exp := range c.spanExporters {
-		procs = append(procs, sdktrace.NewBatchSpanProcessor(exp))
+		procs = append(procs, newBatchSpanProcessor("WithSpanExporter", exp, batch))
 	}
 	return append(procs, c.spanProcessors...), nil
+}
+
+func newConsoleSpanExporter(_ context.Context, c *config) (sdktrace.SpanExporter, error) {
+	exp, err := stdouttrace.New(stdouttrace.WithWriter(consoleWriter(c)), stdouttrace.WithPrettyPrint())
+	if err != nil {
+		return nil, fmt.Errorf("provider: console span exporter: %w", err)
+	}
+	return exp, nil
 }
 
 func newOTLPSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, error) {
@@ -96,17 +136,33 @@ func shutdownProcessors(ctx context.Context, procs []sdktrace.SpanProcessor) {
 	}
 }
 
+// consoleWriter returns the writer of the console exporters. The three
+// signals export from goroutines of their own; one lock keeps their JSON
+// documents whole and spares the caller's writer concurrent calls.
 func consoleWriter(c *config) io.Writer {
-	if c.consoleWriter != nil {
-		return c.consoleWriter
+	if c.console == nil {
+		w := c.consoleWriter
+		if w == nil {
+			w = os.Stdout
+		}
+		c.console = &lockedWriter{w: w}
 	}
-	return os.Stdout
+	return c.console
 }
 
-// onceSpanProcessor makes Shutdown idempotent so that Provider.Shutdown can
-// finish what the tracer provider skipped: TracerProvider.Shutdown stops
-// calling processors once ctx has ended, which would leave their export
-// goroutines running for good.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// onceSpanProcessor makes Shutdown idempotent: Provider.Shutdown shuts each
+// processor down itself and then TracerProvider.Shutdown calls it again.
 type onceSpanProcessor struct {
 	sdktrace.SpanProcessor
 	once sync.Once

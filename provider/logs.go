@@ -13,39 +13,38 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 )
 
+// logExporters lists the log exporters that OTEL_LOGS_EXPORTER and
+// WithLogsExporter can name, besides "none"; see spanExporters.
+var logExporters = []namedExporter[sdklog.Exporter]{
+	{exporterOTLP, newOTLPLogExporter},
+	{exporterConsole, newConsoleLogExporter},
+}
+
 // newLoggerProvider builds the logger provider when WithLogs was given, with
-// one processor per exporter named by OTEL_LOGS_EXPORTER (or
+// one batch processor per exporter named by OTEL_LOGS_EXPORTER (or
 // WithLogsExporter). Without WithLogs, or with no exporter, it returns the
 // no-op provider; shutdown is then nil.
 func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (lp log.LoggerProvider, shutdown *sdklog.LoggerProvider, procs []sdklog.Processor, err error) {
 	if !c.logsEnabled {
 		return lognoop.NewLoggerProvider(), nil, nil, nil
 	}
-	names, err := exporterNames(envLogsExporter, c.logs, "WithLogsExporter")
+	names, err := exporterNames(envLogsExporter, c.logs, "WithLogsExporter", registered(logExporters))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	batch, err := logBatchConfig()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	for _, name := range names {
-		switch name {
-		case exporterOTLP:
-			exp, err := newOTLPLogExporter(ctx, c)
-			if err != nil {
-				for _, p := range procs {
-					_ = p.Shutdown(ctx)
-				}
-				return nil, nil, nil, err
+		exp, err := buildNamed(ctx, c, logExporters, name)
+		if err != nil {
+			for _, p := range procs {
+				_ = p.Shutdown(ctx)
 			}
-			procs = append(procs, sdklog.NewBatchProcessor(exp))
-		case exporterConsole:
-			exp, err := stdoutlog.New(stdoutlog.WithWriter(consoleWriter(c)), stdoutlog.WithPrettyPrint())
-			if err != nil {
-				for _, p := range procs {
-					_ = p.Shutdown(ctx)
-				}
-				return nil, nil, nil, fmt.Errorf("provider: console log exporter: %w", err)
-			}
-			procs = append(procs, sdklog.NewSimpleProcessor(exp))
+			return nil, nil, nil, err
 		}
+		procs = append(procs, newBatchLogProcessor(name+" exporter", exp, batch))
 	}
 	if len(procs) == 0 {
 		return lognoop.NewLoggerProvider(), nil, nil, nil
@@ -56,6 +55,14 @@ func newLoggerProvider(ctx context.Context, c *config, res *resource.Resource) (
 	}
 	sdk := sdklog.NewLoggerProvider(opts...)
 	return sdk, sdk, procs, nil
+}
+
+func newConsoleLogExporter(_ context.Context, c *config) (sdklog.Exporter, error) {
+	exp, err := stdoutlog.New(stdoutlog.WithWriter(consoleWriter(c)), stdoutlog.WithPrettyPrint())
+	if err != nil {
+		return nil, fmt.Errorf("provider: console log exporter: %w", err)
+	}
+	return exp, nil
 }
 
 func newOTLPLogExporter(ctx context.Context, c *config) (sdklog.Exporter, error) {

@@ -10,37 +10,36 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 )
+
+// metricExporters lists the metric exporters that OTEL_METRICS_EXPORTER and
+// WithMetricsExporter can name, besides "none"; see spanExporters.
+var metricExporters = []namedExporter[sdkmetric.Exporter]{
+	{exporterOTLP, newOTLPMetricExporter},
+	{exporterConsole, newConsoleMetricExporter},
+}
 
 // newMeterProvider builds the meter provider with one periodic reader per
 // exporter named by OTEL_METRICS_EXPORTER (or WithMetricsExporter) plus the
 // caller's readers. With no reader at all it returns the no-op provider, so
 // instruments cost nothing. shutdown is nil for the no-op provider.
 func newMeterProvider(ctx context.Context, c *config, res *resource.Resource) (mp metric.MeterProvider, shutdown *sdkmetric.MeterProvider, err error) {
-	names, err := exporterNames(envMetricsExporter, c.metrics, "WithMetricsExporter")
+	names, err := exporterNames(envMetricsExporter, c.metrics, "WithMetricsExporter", registered(metricExporters))
 	if err != nil {
 		return nil, nil, err
 	}
 	var readers []sdkmetric.Reader
 	for _, name := range names {
-		var exp sdkmetric.Exporter
-		switch name {
-		case exporterOTLP:
-			exp, err = newOTLPMetricExporter(ctx, c)
-		case exporterConsole:
-			exp, err = stdoutmetric.New(stdoutmetric.WithWriter(consoleWriter(c)), stdoutmetric.WithPrettyPrint())
-			if err != nil {
-				err = fmt.Errorf("provider: console metric exporter: %w", err)
-			}
-		}
+		exp, err := buildNamed(ctx, c, metricExporters, name)
 		if err != nil {
 			for _, r := range readers {
 				_ = r.Shutdown(ctx)
 			}
 			return nil, nil, err
 		}
-		readers = append(readers, sdkmetric.NewPeriodicReader(exp, periodicOptions(c)...))
+		readers = append(readers, sdkmetric.NewPeriodicReader(countingExporter{exp}, periodicOptions(c)...))
 	}
 	readers = append(readers, c.metricReaders...)
 	if len(readers) == 0 {
@@ -61,6 +60,14 @@ func periodicOptions(c *config) []sdkmetric.PeriodicReaderOption {
 		return nil
 	}
 	return []sdkmetric.PeriodicReaderOption{sdkmetric.WithInterval(c.metricInterval)}
+}
+
+func newConsoleMetricExporter(_ context.Context, c *config) (sdkmetric.Exporter, error) {
+	exp, err := stdoutmetric.New(stdoutmetric.WithWriter(consoleWriter(c)), stdoutmetric.WithPrettyPrint())
+	if err != nil {
+		return nil, fmt.Errorf("provider: console metric exporter: %w", err)
+	}
+	return exp, nil
 }
 
 func newOTLPMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, error) {
@@ -98,4 +105,22 @@ func newOTLPMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, 
 		return nil, fmt.Errorf("provider: OTLP metric exporter: %w", err)
 	}
 	return exp, nil
+}
+
+// countingExporter says how much an export that failed took down with it;
+// the final export at Shutdown fails this way when Shutdown's context ends.
+type countingExporter struct {
+	sdkmetric.Exporter
+}
+
+func (e countingExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	err := e.Exporter.Export(ctx, rm)
+	if err == nil {
+		return nil
+	}
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		n += len(sm.Metrics)
+	}
+	return fmt.Errorf("%s not exported: %w", count(n, [2]string{"metric", "metrics"}), err)
 }

@@ -33,12 +33,14 @@ type config struct {
 	sampleRatioSet bool
 	sampler        sdktrace.Sampler
 
-	endpoint string
-	insecure bool
-	headers  map[string]string
-	protocol string
+	endpoint        string
+	signalEndpoints map[string]string // by signal name, used as given
+	insecure        bool
+	headers         map[string]string
+	protocol        string
 
 	consoleWriter io.Writer
+	console       *lockedWriter // shared by the console exporters of all signals
 	traces        []string
 	metrics       []string
 	logs          []string
@@ -112,20 +114,59 @@ func WithSampler(s sdktrace.Sampler) Option {
 
 // WithEndpoint sets the default OTLP collector base URL, for example
 // "http://otel-collector:4318" for OTLP/HTTP or "http://otel-collector:4317"
-// for gRPC. Signal paths (/v1/traces, /v1/metrics, /v1/logs) are appended for
-// OTLP/HTTP. The scheme chooses plain text (http) or TLS (https). It is used
-// only for signals whose endpoint is not set by OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT. Without it and without
-// those variables the exporters' default, https://localhost:4318 (or :4317
-// for gRPC), is used. An unparsable URL makes Start fail.
+// for gRPC. As for OTEL_EXPORTER_OTLP_ENDPOINT, the signal paths
+// (/v1/traces, /v1/metrics, /v1/logs) are appended to it for OTLP/HTTP, so
+// "http://gateway/otlp" sends spans to http://gateway/otlp/v1/traces. A URL
+// that already ends in a signal path makes Start fail: use
+// WithTracesEndpoint, WithMetricsEndpoint or WithLogsEndpoint for a URL that
+// is used as given. The scheme chooses plain text (http) or TLS (https).
+//
+// It is used only for signals whose endpoint no option of their own and no
+// variable sets: OTEL_EXPORTER_OTLP_ENDPOINT and
+// OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT win over it. Without
+// any, the exporters' default, https://localhost:4318 (or :4317 for gRPC),
+// is used. A URL that is not http(s)://host[:port][/path] makes Start fail.
 func WithEndpoint(url string) Option {
 	return optionFunc(func(c *config) { c.endpoint = url })
 }
 
+// WithTracesEndpoint sets the URL spans are sent to, used as given, for
+// example "http://otel-collector:4318/v1/traces"; as for
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, nothing is appended, and a URL without
+// a path sends to "/". For gRPC only the scheme, host and port count. It wins
+// over WithEndpoint; OTEL_EXPORTER_OTLP_ENDPOINT and
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT win over it.
+func WithTracesEndpoint(url string) Option {
+	return signalEndpoint(signalTraces, url)
+}
+
+// WithMetricsEndpoint is WithTracesEndpoint for metrics, for example
+// "http://otel-collector:4318/v1/metrics". OTEL_EXPORTER_OTLP_ENDPOINT and
+// OTEL_EXPORTER_OTLP_METRICS_ENDPOINT win over it.
+func WithMetricsEndpoint(url string) Option {
+	return signalEndpoint(signalMetrics, url)
+}
+
+// WithLogsEndpoint is WithTracesEndpoint for logs, for example
+// "http://otel-collector:4318/v1/logs". OTEL_EXPORTER_OTLP_ENDPOINT and
+// OTEL_EXPORTER_OTLP_LOGS_ENDPOINT win over it.
+func WithLogsEndpoint(url string) Option {
+	return signalEndpoint(signalLogs, url)
+}
+
+func signalEndpoint(sig signal, url string) Option {
+	return optionFunc(func(c *config) {
+		if c.signalEndpoints == nil {
+			c.signalEndpoints = map[string]string{}
+		}
+		c.signalEndpoints[sig.name] = url
+	})
+}
+
 // WithInsecure makes the exporters use plain text instead of TLS when the
 // endpoint URL has no say, that is for the exporters' default endpoint. It
-// has no effect when an endpoint comes from the environment or when
-// OTEL_EXPORTER_OTLP_INSECURE is set.
+// has no effect when an endpoint comes from an option or the environment,
+// or when OTEL_EXPORTER_OTLP_INSECURE is set.
 func WithInsecure() Option {
 	return optionFunc(func(c *config) { c.insecure = true })
 }
@@ -149,6 +190,14 @@ func WithProtocol(protocol string) Option {
 // are written to w as indented JSON instead of being sent over OTLP. When
 // OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER is set it
 // decides the exporters for that signal; a "console" there writes to w too.
+// Without this option, "console" writes to standard output.
+//
+// Output is batched like OTLP exports, from a goroutine of its own, so a
+// slow or stalled w never holds up the code that ends spans or logs: spans
+// appear within OTEL_BSP_SCHEDULE_DELAY (5 s), log records within
+// OTEL_BLRP_SCHEDULE_DELAY (1 s), metrics at each export interval, and all
+// of them on ForceFlush and Shutdown. w is called by one goroutine at a
+// time.
 func WithConsoleExporter(w io.Writer) Option {
 	return optionFunc(func(c *config) {
 		c.consoleWriter = w

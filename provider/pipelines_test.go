@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/asynctrace/asynctrace/provider"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -169,5 +171,133 @@ func TestAllSignalsOverGRPC(t *testing.T) {
 		if !strings.HasPrefix(r.Path, "/opentelemetry.proto.collector.") {
 			t.Errorf("request %s did not come over gRPC", r.Path)
 		}
+	}
+}
+
+// stalledWriter stands for a stdout that stalls: Write announces itself on
+// entered and then waits until the test closes release.
+type stalledWriter struct {
+	entered chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer
+}
+
+func newStalledWriter() *stalledWriter {
+	return &stalledWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (w *stalledWriter) Write(b []byte) (int, error) {
+	select {
+	case w.entered <- struct{}{}:
+	default:
+	}
+	<-w.release
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(b)
+}
+
+func (w *stalledWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestConsoleExporterDoesNotBlockTheCaller(t *testing.T) {
+	// The exports below happen only on ForceFlush.
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	t.Setenv("OTEL_BLRP_SCHEDULE_DELAY", "3600000")
+	w := newStalledWriter()
+	p := start(t, provider.WithConsoleExporter(w), provider.WithMetricsExporter("none"), provider.WithLogs(), provider.WithoutGlobals())
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(w.release)
+		}
+	}
+	// start's cleanup shuts p down, which needs the writer.
+	t.Cleanup(release)
+
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		ctx, span := p.TracerProvider().Tracer("console-test").Start(context.Background(), "charge card")
+		slog.New(p.LogHandler()).InfoContext(ctx, "charged")
+		span.End()
+	}()
+	select {
+	case <-returned:
+	case <-w.entered:
+		release()
+		<-returned
+		t.Fatal("span End or the log call waited for the console writer")
+	}
+
+	flushed := make(chan error, 1)
+	go func() { flushed <- p.ForceFlush(context.Background()) }()
+	select {
+	case <-w.entered:
+	case err := <-flushed:
+		t.Fatalf("ForceFlush returned %v without writing", err)
+	}
+	release()
+	if err := <-flushed; err != nil {
+		t.Fatalf("ForceFlush: %v", err)
+	}
+	for _, want := range []string{`"Name": "charge card"`, `"Value": "charged"`} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("console output lacks %s", want)
+		}
+	}
+}
+
+// gatedExporter holds its first export until the test opens the gate.
+type gatedExporter struct {
+	*tracetest.InMemoryExporter
+	entered chan struct{}
+	gate    chan struct{}
+	once    sync.Once
+}
+
+func (e *gatedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.once.Do(func() {
+		close(e.entered)
+		<-e.gate
+	})
+	return e.InMemoryExporter.ExportSpans(ctx, spans)
+}
+
+func TestFullQueueDropsAndReports(t *testing.T) {
+	exportErrors.reset()
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "2")
+	exp := &gatedExporter{InMemoryExporter: tracetest.NewInMemoryExporter(), entered: make(chan struct{}), gate: make(chan struct{})}
+	p := start(t, provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"), provider.WithSpanExporter(exp), provider.WithoutGlobals())
+	tr := p.TracerProvider().Tracer("queue-test")
+	emit := func(n int) {
+		for range n {
+			_, span := tr.Start(context.Background(), "op")
+			span.End()
+		}
+	}
+	// Two spans fill a batch (capped at the queue size); its export blocks.
+	emit(2)
+	<-exp.entered
+	// Two fit in the queue again, the third does not.
+	emit(3)
+	close(exp.gate)
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.GetSpans()); n != 4 {
+		t.Errorf("exported %d spans, want 4", n)
+	}
+	var reported bool
+	for _, err := range exportErrors.all() {
+		reported = reported || strings.Contains(err.Error(), "WithSpanExporter: queue full (2), 1 span dropped")
+	}
+	if !reported {
+		t.Errorf("the dropped span was not reported: %v", exportErrors.all())
 	}
 }

@@ -2,9 +2,11 @@ package provider_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/provider"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -112,4 +114,47 @@ func TestInsecureEnvOverridesHTTPSScheme(t *testing.T) {
 	parent, child := emitTrace(p)
 	shutdown(t, p)
 	assertTrace(t, srv, "checkout", parent, child)
+}
+
+func TestSignalEndpointOptionsAreUsedAsGiven(t *testing.T) {
+	traces := newServer(t)
+	rest := newServer(t)
+	p := start(t, provider.WithServiceName("checkout"), provider.WithTracesEndpoint(traces.URL()+"/v1/traces"),
+		provider.WithEndpoint(rest.URL()), provider.WithLogs(), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	ctr, _ := p.MeterProvider().Meter("precedence-test").Int64Counter("orders.placed")
+	ctr.Add(context.Background(), 1)
+	slog.New(p.LogHandler()).Info("placed")
+	shutdown(t, p)
+	// Nothing appended to the traces URL, the signal paths appended to the
+	// base URL.
+	assertTrace(t, traces, "checkout", parent, child)
+	for _, r := range traces.Requests() {
+		if r.Path != otlptest.TracesPath {
+			t.Errorf("traces collector got a request for %s", r.Path)
+		}
+	}
+	if _, err := rest.WaitMetrics(waitCtx(t), "orders.placed"); err != nil {
+		t.Errorf("metrics did not go to WithEndpoint + /v1/metrics: %v", err)
+	}
+	if _, err := rest.WaitLogs(waitCtx(t), 1); err != nil {
+		t.Errorf("logs did not go to WithEndpoint + /v1/logs: %v", err)
+	}
+	if n := len(rest.Spans()); n != 0 {
+		t.Errorf("%d spans went to WithEndpoint beside WithTracesEndpoint", n)
+	}
+}
+
+func TestEnvEndpointBeatsSignalEndpointOption(t *testing.T) {
+	fromEnv := newServer(t)
+	fromCode := newServer(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", fromEnv.URL())
+	p := start(t, provider.WithServiceName("checkout"), provider.WithTracesEndpoint(fromCode.URL()+"/v1/traces"),
+		provider.WithMetricsExporter("none"), provider.WithoutGlobals())
+	parent, child := emitTrace(p)
+	shutdown(t, p)
+	assertTrace(t, fromEnv, "checkout", parent, child)
+	if n := len(fromCode.Requests()); n != 0 {
+		t.Errorf("WithTracesEndpoint got %d requests although OTEL_EXPORTER_OTLP_ENDPOINT is set", n)
+	}
 }

@@ -27,11 +27,21 @@ func newPropagator(c *config) (propagation.TextMapPropagator, error) {
 		}
 	}
 	if len(names) == 0 {
-		return nil, invalidf("%s: %q names no propagator", envPropagators, v)
+		return nil, invalidf("%s: %q names no propagator (want %s)", envPropagators, v, propagatorNames)
 	}
 	p, err := autoprop.TextMapPropagator(names...)
 	if err != nil {
-		return nil, invalidf("%s: %v", envPropagators, err)
+		// Name the culprit: autoprop's error does not always say which.
+		for _, n := range names {
+			if _, nerr := autoprop.TextMapPropagator(n); nerr != nil {
+				return nil, invalidf("%s: unknown propagator %q (want %s)", envPropagators, n, propagatorNames)
+			}
+		}
+		return nil, invalidf("%s: %v (want %s)", envPropagators, err, propagatorNames)
 	}
 	return p, nil
 }
+
+// propagatorNames lists what autoprop knows by default.
+var propagatorNames = "a comma-separated list of " + oneOf("tracecontext", "baggage", "b3", "b3multi", "jaeger", "xray", "ottrace") +
+	", names registered with autoprop.RegisterTextMapPropagator, or none"

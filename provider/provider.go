@@ -44,8 +44,8 @@ type Provider struct {
 	sdkTP *sdktrace.TracerProvider
 	sdkMP *sdkmetric.MeterProvider
 	sdkLP *sdklog.LoggerProvider
-	// The pipelines' processors, shut down directly when the providers'
-	// own Shutdown gave up early; see onceSpanProcessor.
+	// The pipelines' processors, shut down directly and concurrently rather
+	// than one by one through the providers' Shutdown.
 	spanProcs []*onceSpanProcessor
 	logProcs  []sdklog.Processor
 
@@ -73,7 +73,11 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sdkDisabled() {
+	disabled, err := sdkDisabled()
+	if err != nil {
+		return nil, err
+	}
+	if disabled {
 		p := &Provider{
 			tp:   tracenoop.NewTracerProvider(),
 			mp:   metricnoop.NewMeterProvider(),
@@ -125,8 +129,8 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 // anything is built, so that a bad setting for one signal does not leave
 // another signal's pipeline half started.
 func validateExporters(c *config) error {
-	check := func(envKey string, code []string, option string, sig signal) error {
-		names, err := exporterNames(envKey, code, option)
+	check := func(envKey string, code []string, option string, known []string, sig signal) error {
+		names, err := exporterNames(envKey, code, option, known)
 		if err != nil {
 			return err
 		}
@@ -135,16 +139,29 @@ func validateExporters(c *config) error {
 		}
 		return err
 	}
-	if err := check(envTracesExporter, c.traces, "WithTracesExporter", signalTraces); err != nil {
+	if err := check(envTracesExporter, c.traces, "WithTracesExporter", registered(spanExporters), signalTraces); err != nil {
 		return err
 	}
-	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", signalMetrics); err != nil {
+	if _, err := spanBatchConfig(); err != nil {
 		return err
 	}
-	if c.logsEnabled {
-		return check(envLogsExporter, c.logs, "WithLogsExporter", signalLogs)
+	if err := check(envMetricsExporter, c.metrics, "WithMetricsExporter", registered(metricExporters), signalMetrics); err != nil {
+		return err
 	}
-	return nil
+	if _, _, err := envInt(envMetricInterval, 1); err != nil {
+		return err
+	}
+	if _, _, err := envInt(envMetricTimeout, 1); err != nil {
+		return err
+	}
+	if !c.logsEnabled {
+		return nil
+	}
+	if err := check(envLogsExporter, c.logs, "WithLogsExporter", registered(logExporters), signalLogs); err != nil {
+		return err
+	}
+	_, err := logBatchConfig()
+	return err
 }
 
 func (p *Provider) installGlobals(c *config) {
@@ -224,11 +241,12 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown flushes and stops every pipeline, in parallel, and returns when
-// they are done or ctx ends, whichever comes first. A collector that never
-// answers therefore delays Shutdown only until ctx's deadline; the data it
-// had not accepted is lost and ctx's error is returned. Telemetry recorded
-// after Shutdown is dropped. Calling Shutdown again returns the first
-// call's result.
+// they are done or ctx ends, whichever comes first. When ctx ends first,
+// what was not exported is dropped, exports in flight are cancelled, and
+// the error, wrapping ctx's, counts what was lost; nothing of the pipelines
+// keeps running afterwards (the package documentation details the
+// guarantee). Telemetry recorded after Shutdown is dropped. Calling Shutdown
+// again returns the first call's result.
 func (p *Provider) Shutdown(ctx context.Context) error {
 	if p == nil {
 		return nil
@@ -241,29 +259,31 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 }
 
 func (p *Provider) shutdownTraces(ctx context.Context, tp *sdktrace.TracerProvider) error {
-	err := tp.Shutdown(ctx)
-	if err != nil {
-		// Processors skipped because ctx ended still stop their goroutines
-		// when shut down with that ended ctx; their errors would only
-		// repeat ctx's.
-		for _, sp := range p.spanProcs {
-			_ = sp.Shutdown(ctx)
-		}
-	}
+	// The processors are shut down side by side, so that one stuck exporter
+	// does not use up the others' share of ctx; TracerProvider.Shutdown
+	// would call them one after another and skip the rest once ctx ended.
+	err := shutdownAll(ctx, p.spanProcs)
+	// Now it only marks the provider as shut down: the processors' Shutdown
+	// is idempotent and its error is already in err.
+	_ = tp.Shutdown(ctx)
 	return err
 }
 
 func (p *Provider) shutdownLogs(ctx context.Context, lp *sdklog.LoggerProvider) error {
-	err := lp.Shutdown(ctx)
-	if err != nil {
-		// As for spans: LoggerProvider.Shutdown skips its processors when ctx
-		// ends while records are being emitted. Shutting a batch processor
-		// down twice is a no-op.
-		for _, proc := range p.logProcs {
-			_ = proc.Shutdown(ctx)
-		}
-	}
+	err := shutdownAll(ctx, p.logProcs)
+	_ = lp.Shutdown(ctx)
 	return err
+}
+
+// shutdownAll shuts procs down concurrently and joins their errors.
+func shutdownAll[P interface{ Shutdown(context.Context) error }](ctx context.Context, procs []P) error {
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, proc := range procs {
+		wg.Go(func() { errs[i] = proc.Shutdown(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // each runs one operation per configured SDK provider concurrently, so a

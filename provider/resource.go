@@ -20,7 +20,8 @@ func newResource(ctx context.Context, c *config) (*resource.Resource, error) {
 	// OTEL_RESOURCE_ATTRIBUTES must fail Start, while a detector that cannot
 	// read, say, the host name must not.
 	if _, err := resource.New(ctx, resource.WithFromEnv()); err != nil {
-		return nil, invalidf("OTEL_RESOURCE_ATTRIBUTES: %v", err)
+		return nil, invalidf("OTEL_RESOURCE_ATTRIBUTES: %v (want key=value pairs separated by commas, "+
+			"values percent-encoded, e.g. team=payments,region=eu)", err)
 	}
 
 	var attrs []attribute.KeyValue

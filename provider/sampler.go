@@ -47,8 +47,8 @@ func newSampler(c *config) (sdktrace.Sampler, error) {
 		}
 		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(r)), nil
 	default:
-		return nil, invalidf("%s: unknown sampler %q (want always_on, always_off, traceidratio, "+
-			"parentbased_always_on, parentbased_always_off or parentbased_traceidratio)", envSampler, name)
+		return nil, invalidf("%s: unknown sampler %q (want %s)", envSampler, name, oneOf("always_on", "always_off", "traceidratio",
+			"parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"))
 	}
 }
 
@@ -70,7 +70,7 @@ func envRatio() (float64, error) {
 	}
 	r, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return 0, invalidf("%s: %q is not a number", envSamplerArg, v)
+		return 0, invalidf("%s: %q is not a number (want a sample ratio in [0, 1], e.g. 0.25)", envSamplerArg, v)
 	}
 	return r, checkRatio(envSamplerArg, r)
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/provider"
 	"go.opentelemetry.io/otel/propagation"
+	"go.uber.org/goleak"
 )
 
 // generous bounds: these guard against blocking, not measure speed.
@@ -153,5 +156,85 @@ func TestNilProviderIsSafe(t *testing.T) {
 	p.Propagator().Inject(ctx, propagation.MapCarrier{})
 	if p.Resource() != nil || p.LoggerProvider() == nil {
 		t.Error("unexpected nil-provider accessors")
+	}
+}
+
+// silentCollector listens on a local port, accepts every connection and
+// never reads from it nor answers, like a collector that hangs.
+func silentCollector(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func TestShutdownLeavesNothingRunning(t *testing.T) {
+	for _, protocol := range []string{"http/protobuf", "grpc"} {
+		t.Run(protocol, func(t *testing.T) {
+			endpoint := silentCollector(t)
+			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+			t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "5000")
+			// The listener's goroutine is the test's; everything started
+			// from here on belongs to the provider.
+			before := goleak.IgnoreCurrent()
+			p := startTimed(t, provider.WithEndpoint(endpoint), provider.WithoutGlobals(), provider.WithLogs())
+			tr := p.TracerProvider().Tracer("shutdown-test")
+			for range 5000 {
+				_, span := tr.Start(context.Background(), "op")
+				span.End()
+			}
+			slog.New(p.LogHandler()).Info("stopping")
+			ctr, _ := p.MeterProvider().Meter("shutdown-test").Int64Counter("orders.placed")
+			ctr.Add(context.Background(), 1)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			err := p.Shutdown(ctx)
+			cancel()
+			// The exporters' goroutines and connections must be gone within
+			// a few seconds, far below the exporters' own timeouts (10 s per
+			// OTLP attempt, 30 s per batch). goleak.Find itself retries for
+			// about half a second.
+			leak := goleak.Find(before)
+			for deadline := time.Now().Add(3 * time.Second); leak != nil && time.Now().Before(deadline); {
+				leak = goleak.Find(before)
+			}
+			if leak != nil {
+				t.Errorf("provider goroutines still running after Shutdown returned: %v", leak)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Shutdown = %v, want context.DeadlineExceeded", err)
+			}
+			for _, want := range []string{"traces: otlp exporter: 5000 spans dropped", "logs: otlp exporter: 1 log record dropped",
+				"metrics: 1 metric not exported"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Shutdown error %q\n does not say %q", err, want)
+				}
+			}
+		})
 	}
 }
