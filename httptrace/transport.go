@@ -27,10 +27,10 @@ func wrapTransport(fn string, base http.RoundTripper, opts []asynctrace.Option) 
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	c := newConfig(fn, opts)
 	if t, ok := base.(*transport); ok {
 		return t
 	}
-	c := newConfig(fn, opts)
 	return &transport{
 		traced: otelhttp.NewTransport(base, c.otelhttpOptions(otelhttp.WithSpanNameFormatter(clientSpanName))...),
 		base:   base,

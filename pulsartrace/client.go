@@ -1,6 +1,8 @@
 package pulsartrace
 
 import (
+	"sync"
+
 	"github.com/apache/pulsar-client-go/pulsar"
 
 	"github.com/asynctrace/asynctrace"
@@ -13,6 +15,12 @@ type client struct {
 	pulsar.Client
 	in *messaging.Instrumenter
 	s  settings
+
+	mu sync.Mutex
+	// open are the consumers and readers made through the client and not
+	// closed yet: Close closes them first, so that the spans of their
+	// unsettled messages end instead of staying open forever.
+	open map[interface{ Close() }]struct{}
 }
 
 var _ pulsar.Client = (*client)(nil)
@@ -25,16 +33,18 @@ var _ pulsar.Client = (*client)(nil)
 //	...
 //	client = pulsartrace.WrapClient(client, pulsartrace.WithServiceURL(url))
 //
+// Close closes the consumers and readers made through the client (ending
+// the spans of their unsettled messages as abandoned), then the client.
 // Table views, transactions and TopicPartitions pass through. Wrapping an
 // already wrapped client returns it unchanged. It panics if c is nil.
 func WrapClient(c pulsar.Client, opts ...asynctrace.Option) pulsar.Client {
 	if c == nil {
 		panic("pulsartrace.WrapClient: client is nil")
 	}
+	cfg, s := resolve("WrapClient", opts)
 	if w, ok := c.(*client); ok {
 		return w
 	}
-	cfg, s := resolve("WrapClient", opts)
 	return &client{Client: c, in: newInstrumenter(cfg), s: s}
 }
 
@@ -54,7 +64,9 @@ func (c *client) Subscribe(opts pulsar.ConsumerOptions) (pulsar.Consumer, error)
 	if err != nil || cons == nil {
 		return cons, err
 	}
-	return newConsumer(cons, c.in, c.s), nil
+	tc := newConsumer(cons, c.in, c.s)
+	tc.release = c.track(tc)
+	return tc, nil
 }
 
 // CreateReader creates a reader through the wrapped client and traces it.
@@ -63,5 +75,36 @@ func (c *client) CreateReader(opts pulsar.ReaderOptions) (pulsar.Reader, error) 
 	if err != nil || r == nil {
 		return r, err
 	}
-	return newReader(r, c.in), nil
+	tr := newReader(r, c.in)
+	tr.release = c.track(tr)
+	return tr, nil
+}
+
+// track remembers x until the returned function is called by x's Close.
+func (c *client) track(x interface{ Close() }) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		c.open = make(map[interface{ Close() }]struct{})
+	}
+	c.open[x] = struct{}{}
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.open, x)
+	}
+}
+
+// Close closes what the client made that is still open, then the client.
+func (c *client) Close() {
+	c.mu.Lock()
+	open := make([]interface{ Close() }, 0, len(c.open))
+	for x := range c.open {
+		open = append(open, x)
+	}
+	c.mu.Unlock()
+	for _, x := range open {
+		x.Close()
+	}
+	c.Client.Close()
 }

@@ -136,6 +136,46 @@ func TestIntegrationWrapClientAppliesMaxUnsettled(t *testing.T) {
 	telemetrytest.WantAttr(t, ended[0], settlementKey, "abandoned")
 }
 
+// Closing the wrapped client ends the spans of messages its consumers and
+// readers handed out and nobody settled, instead of leaving them open.
+func TestIntegrationWrapClientCloseEndsOpenSpans(t *testing.T) {
+	b := newBroker(t)
+	tel := telemetrytest.New(t)
+	client := WrapClient(b.client(t), tel.Options()...)
+	name := topic(t)
+	c, err := client.Subscribe(pulsar.ConsumerOptions{Topic: name, SubscriptionName: "close"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := client.CreateReader(pulsar.ReaderOptions{Topic: name, StartMessageID: pulsar.EarliestMessageID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := client.CreateProducer(pulsar.ProducerOptions{Topic: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Send(context.Background(), &pulsar.ProducerMessage{Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	ctx := ctxTimeout(t, telemetrytest.WaitTimeout)
+	if _, err := c.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tel.Ended("process " + name)); n != 0 {
+		t.Fatalf("%d process spans ended before Close, want 0", n)
+	}
+	client.Close()
+	ended := tel.Ended("process " + name)
+	if len(ended) != 2 {
+		t.Fatalf("%d process spans ended by the client's Close, want the consumer's and the reader's", len(ended))
+	}
+}
+
 // The wrapped client's errors pass through, and its other methods reach the
 // client.
 func TestIntegrationWrapClientPassesThrough(t *testing.T) {

@@ -42,6 +42,9 @@ type consumer struct {
 	anonymous *messaging.Destination
 	open      *unsettled
 
+	// release, when set, tells the client that made c that c is closed.
+	release func()
+
 	mu     sync.Mutex // guards closed, ch and the start of pump
 	closed bool
 	ch     chan pulsar.ConsumerMessage
@@ -70,10 +73,10 @@ func WrapConsumer(c pulsar.Consumer, opts ...asynctrace.Option) pulsar.Consumer 
 	if c == nil {
 		panic("pulsartrace.WrapConsumer: consumer is nil")
 	}
+	cfg, s := resolve("WrapConsumer", opts)
 	if w, ok := c.(*consumer); ok {
 		return w
 	}
-	cfg, s := resolve("WrapConsumer", opts)
 	return newConsumer(c, newInstrumenter(cfg), s)
 }
 
@@ -469,6 +472,9 @@ func (c *consumer) Close() {
 		c.Consumer.Close()
 		for _, dl := range c.open.close() {
 			dl.proc.End(messaging.SettleAbandoned, nil)
+		}
+		if c.release != nil {
+			c.release()
 		}
 	})
 }

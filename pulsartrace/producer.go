@@ -31,10 +31,12 @@ func WrapProducer(p pulsar.Producer, opts ...asynctrace.Option) pulsar.Producer 
 	if p == nil {
 		panic("pulsartrace.WrapProducer: producer is nil")
 	}
+	// Options are checked even when p is already wrapped: a mistake in
+	// them is reported wherever it is made.
+	cfg, _ := resolve("WrapProducer", opts)
 	if w, ok := p.(*producer); ok {
 		return w
 	}
-	cfg, _ := resolve("WrapProducer", opts)
 	return newProducer(p, newInstrumenter(cfg))
 }
 

@@ -17,8 +17,12 @@ type reader struct {
 	pulsar.Reader
 	in *messaging.Instrumenter
 
+	// release, when set, tells the client that made r that r is closed.
+	release func()
+
 	mu      sync.Mutex
 	current messaging.Process // the span of the message Next returned last
+	closed  sync.Once
 }
 
 var _ pulsar.Reader = (*reader)(nil)
@@ -37,10 +41,10 @@ func WrapReader(r pulsar.Reader, opts ...asynctrace.Option) pulsar.Reader {
 	if r == nil {
 		panic("pulsartrace.WrapReader: reader is nil")
 	}
+	cfg, _ := resolve("WrapReader", opts)
 	if w, ok := r.(*reader); ok {
 		return w
 	}
-	cfg, _ := resolve("WrapReader", opts)
 	return newReader(r, newInstrumenter(cfg))
 }
 
@@ -93,7 +97,12 @@ func (r *reader) SeekByTime(t time.Time) error {
 // Close ends the span of the last message read and closes the reader.
 func (r *reader) Close() {
 	r.endCurrent()
-	r.Reader.Close()
+	r.closed.Do(func() {
+		r.Reader.Close()
+		if r.release != nil {
+			r.release()
+		}
+	})
 }
 
 func (r *reader) endCurrent() {

@@ -30,10 +30,10 @@ func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Pub
 	if pub == nil {
 		panic("watermilltrace.WrapPublisher: publisher is nil")
 	}
+	in, _ := newInstrumenter("WrapPublisher", opts)
 	if w, ok := pub.(*publisher); ok {
 		return w
 	}
-	in, _ := newInstrumenter("WrapPublisher", opts)
 	return &publisher{pub: pub, in: in}
 }
 

@@ -40,10 +40,10 @@ func WrapSubscriber(sub message.Subscriber, opts ...asynctrace.Option) message.S
 	if sub == nil {
 		panic("watermilltrace.WrapSubscriber: subscriber is nil")
 	}
+	in, s := newInstrumenter("WrapSubscriber", opts)
 	if w, ok := sub.(*subscriber); ok {
 		return w
 	}
-	in, s := newInstrumenter("WrapSubscriber", opts)
 	return &subscriber{sub: sub, in: in, maxUnsettled: s.maxUnsettled, closing: make(chan struct{})}
 }
 
