@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 
 // ErrTraceNotFound is returned by [FetchTrace] when Jaeger does not know the
 // trace id.
-var ErrTraceNotFound = errors.New("tracetree: trace not found")
+var ErrTraceNotFound = errors.New("tracecheck: trace not found")
 
 // findLimit caps how many traces [FindTraces] asks Jaeger for.
 const findLimit = 1000
@@ -31,7 +31,7 @@ const maxResponseBytes = 64 << 20
 func FetchTrace(ctx context.Context, baseURL, traceID string) ([]Span, error) {
 	id := strings.ToLower(strings.TrimSpace(traceID))
 	if id == "" || len(id) > 32 || !isHex(id) {
-		return nil, fmt.Errorf("tracetree: invalid trace id %q", traceID)
+		return nil, fmt.Errorf("tracecheck: invalid trace id %q", traceID)
 	}
 	u, err := apiURL(baseURL, "/api/traces/"+id, nil)
 	if err != nil {
@@ -53,10 +53,10 @@ func FetchTrace(ctx context.Context, baseURL, traceID string) ([]Span, error) {
 // [TraceIDs] or let [Check] insist that there is exactly one trace.
 func FindTraces(ctx context.Context, baseURL, service string, lookback time.Duration) ([]Span, error) {
 	if service == "" {
-		return nil, errors.New("tracetree: FindTraces needs a service name")
+		return nil, errors.New("tracecheck: FindTraces needs a service name")
 	}
 	if lookback <= 0 {
-		return nil, fmt.Errorf("tracetree: FindTraces needs a positive lookback, got %v", lookback)
+		return nil, fmt.Errorf("tracecheck: FindTraces needs a positive lookback, got %v", lookback)
 	}
 	end := time.Now()
 	params := url.Values{}
@@ -74,10 +74,10 @@ func FindTraces(ctx context.Context, baseURL, service string, lookback time.Dura
 func apiURL(baseURL, path string, params url.Values) (string, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
-		return "", fmt.Errorf("tracetree: invalid Jaeger URL %q: %w", baseURL, err)
+		return "", fmt.Errorf("tracecheck: invalid Jaeger URL %q: %w", baseURL, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("tracetree: invalid Jaeger URL %q: want http:// or https://", baseURL)
+		return "", fmt.Errorf("tracecheck: invalid Jaeger URL %q: want http:// or https://", baseURL)
 	}
 	u.Path += path
 	u.RawQuery = params.Encode()
@@ -89,7 +89,7 @@ func apiURL(baseURL, path string, params url.Values) (string, error) {
 func query(ctx context.Context, u string) ([]Span, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: %w", err)
+		return nil, fmt.Errorf("tracecheck: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -97,21 +97,21 @@ func query(ctx context.Context, u string) ([]Span, error) {
 	defer transport.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: transport}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: query Jaeger: %w", err)
+		return nil, fmt.Errorf("tracecheck: query Jaeger: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: read Jaeger response: %w", err)
+		return nil, fmt.Errorf("tracecheck: read Jaeger response: %w", err)
 	}
 	if len(body) > maxResponseBytes {
-		return nil, fmt.Errorf("tracetree: Jaeger response from %s exceeds %d bytes", u, maxResponseBytes)
+		return nil, fmt.Errorf("tracecheck: Jaeger response from %s exceeds %d bytes", u, maxResponseBytes)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, fmt.Errorf("%w: GET %s: %s", ErrTraceNotFound, u, snippet(body))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("tracetree: GET %s: %s: %s", u, resp.Status, snippet(body))
+		return nil, fmt.Errorf("tracecheck: GET %s: %s: %s", u, resp.Status, snippet(body))
 	}
 	return decodeJaeger(body)
 }
@@ -188,14 +188,14 @@ func decodeJaeger(body []byte) ([]Span, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&resp); err != nil {
-		return nil, fmt.Errorf("tracetree: decode Jaeger response: %w", err)
+		return nil, fmt.Errorf("tracecheck: decode Jaeger response: %w", err)
 	}
 	if len(resp.Errors) > 0 && len(resp.Data) == 0 {
 		msgs := make([]string, 0, len(resp.Errors))
 		for _, e := range resp.Errors {
 			msgs = append(msgs, fmt.Sprintf("%d %s", e.Code, e.Msg))
 		}
-		return nil, fmt.Errorf("tracetree: Jaeger reported: %s", strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("tracecheck: Jaeger reported: %s", strings.Join(msgs, "; "))
 	}
 	var out []Span
 	for _, t := range resp.Data {
@@ -227,7 +227,7 @@ func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span,
 	for _, tag := range js.Tags {
 		value, err := tagString(tag)
 		if err != nil {
-			return Span{}, fmt.Errorf("tracetree: span %s tag %q: %w", s.SpanID, tag.Key, err)
+			return Span{}, fmt.Errorf("tracecheck: span %s tag %q: %w", s.SpanID, tag.Key, err)
 		}
 		switch tag.Key {
 		case "span.kind":

@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"fmt"
@@ -271,37 +271,37 @@ func sortedKeys(m map[string]string) []string {
 // validate rejects expectations that no trace could satisfy.
 func (x Expectation) validate() error {
 	if len(x.Spans) == 0 {
-		return fmt.Errorf("tracetree: invalid expectation: no spans")
+		return fmt.Errorf("tracecheck: invalid expectation: no spans")
 	}
 	index := make(map[SpanRef]ExpectedSpan, len(x.Spans))
 	roots := 0
 	for _, e := range x.Spans {
 		ref := SpanRef{Service: e.Service, Name: e.Name}
 		if e.Name == "" {
-			return fmt.Errorf("tracetree: invalid expectation: span of service %q has no name", e.Service)
+			return fmt.Errorf("tracecheck: invalid expectation: span of service %q has no name", e.Service)
 		}
 		if _, dup := index[ref]; dup {
-			return fmt.Errorf("tracetree: invalid expectation: %s listed twice (use Count)", ref)
+			return fmt.Errorf("tracecheck: invalid expectation: %s listed twice (use Count)", ref)
 		}
 		if e.Count < 0 {
-			return fmt.Errorf("tracetree: invalid expectation: %s has negative count", ref)
+			return fmt.Errorf("tracecheck: invalid expectation: %s has negative count", ref)
 		}
 		index[ref] = e
 		if e.Parent.IsZero() {
 			roots++
 			if e.Count > 1 {
-				return fmt.Errorf("tracetree: invalid expectation: root %s cannot have count %d", ref, e.Count)
+				return fmt.Errorf("tracecheck: invalid expectation: root %s cannot have count %d", ref, e.Count)
 			}
 		}
 	}
 	if roots != 1 {
-		return fmt.Errorf("tracetree: invalid expectation: want exactly one root span, have %d", roots)
+		return fmt.Errorf("tracecheck: invalid expectation: want exactly one root span, have %d", roots)
 	}
 	for _, e := range x.Spans {
 		ref := SpanRef{Service: e.Service, Name: e.Name}
 		for _, l := range e.Links {
 			if _, ok := index[l]; !ok {
-				return fmt.Errorf("tracetree: invalid expectation: %s links to %s, which is not expected", ref, l)
+				return fmt.Errorf("tracecheck: invalid expectation: %s links to %s, which is not expected", ref, l)
 			}
 		}
 		// Walking up the parents must end at the root without meeting a span twice.
@@ -309,11 +309,11 @@ func (x Expectation) validate() error {
 		for cur := e; !cur.Parent.IsZero(); {
 			next, ok := index[cur.Parent]
 			if !ok {
-				return fmt.Errorf("tracetree: invalid expectation: parent %s of %s is not expected", cur.Parent, SpanRef{Service: cur.Service, Name: cur.Name})
+				return fmt.Errorf("tracecheck: invalid expectation: parent %s of %s is not expected", cur.Parent, SpanRef{Service: cur.Service, Name: cur.Name})
 			}
 			pref := SpanRef{Service: next.Service, Name: next.Name}
 			if seen[pref] {
-				return fmt.Errorf("tracetree: invalid expectation: parent chain of %s loops", ref)
+				return fmt.Errorf("tracecheck: invalid expectation: parent chain of %s loops", ref)
 			}
 			seen[pref] = true
 			cur = next

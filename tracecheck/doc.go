@@ -1,4 +1,4 @@
-// Package tracetree turns the spans of a trace into a tree that a test can
+// Package tracecheck turns the spans of a trace into a tree that a test can
 // check and a person can read.
 //
 // It has one neutral span model ([Span]) filled from two sources: spans
@@ -20,4 +20,4 @@
 // recorded it.
 //
 // The package creates no spans and has no options; it only reads spans.
-package tracetree
+package tracecheck

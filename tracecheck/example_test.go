@@ -1,25 +1,25 @@
-package tracetree_test
+package tracecheck_test
 
 import (
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func ExampleRender() {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
-	spans := []tracetree.Span{
+	spans := []tracecheck.Span{
 		{TraceID: id, SpanID: "00f067aa0ba902b7", Service: "shop", Name: "POST /orders",
-			Kind: tracetree.KindServer, Start: start, Duration: 8 * time.Millisecond},
+			Kind: tracecheck.KindServer, Start: start, Duration: 8 * time.Millisecond},
 		{TraceID: id, SpanID: "00f067aa0ba902b8", ParentSpanID: "00f067aa0ba902b7", Service: "shop", Name: "send orders",
-			Kind: tracetree.KindProducer, Start: start.Add(time.Millisecond), Duration: time.Millisecond},
+			Kind: tracecheck.KindProducer, Start: start.Add(time.Millisecond), Duration: time.Millisecond},
 		{TraceID: id, SpanID: "00f067aa0ba902b9", ParentSpanID: "00f067aa0ba902b8", Service: "billing", Name: "process orders",
-			Kind: tracetree.KindConsumer, Start: start.Add(4 * time.Millisecond), Duration: 4 * time.Millisecond},
+			Kind: tracecheck.KindConsumer, Start: start.Add(4 * time.Millisecond), Duration: 4 * time.Millisecond},
 	}
-	if err := tracetree.Render(os.Stdout, spans); err != nil {
+	if err := tracecheck.Render(os.Stdout, spans); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
@@ -33,16 +33,16 @@ func ExampleRender() {
 func ExampleCheck() {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
-	spans := []tracetree.Span{
+	spans := []tracecheck.Span{
 		{TraceID: id, SpanID: "00f067aa0ba902b7", Service: "shop", Name: "send orders",
-			Kind: tracetree.KindProducer, Start: start, Duration: time.Millisecond},
+			Kind: tracecheck.KindProducer, Start: start, Duration: time.Millisecond},
 		{TraceID: id, SpanID: "00f067aa0ba902b9", ParentSpanID: "00f067aa0ba902b8", Service: "billing", Name: "process orders",
-			Kind: tracetree.KindConsumer, Start: start.Add(2 * time.Millisecond), Duration: time.Millisecond},
+			Kind: tracecheck.KindConsumer, Start: start.Add(2 * time.Millisecond), Duration: time.Millisecond},
 	}
-	err := tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
-		{Service: "shop", Name: "send orders", Kind: tracetree.KindProducer},
-		{Service: "billing", Name: "process orders", Kind: tracetree.KindConsumer,
-			Parent: tracetree.SpanRef{Service: "shop", Name: "send orders"}},
+	err := tracecheck.Check(spans, tracecheck.Expectation{Spans: []tracecheck.ExpectedSpan{
+		{Service: "shop", Name: "send orders", Kind: tracecheck.KindProducer},
+		{Service: "billing", Name: "process orders", Kind: tracecheck.KindConsumer,
+			Parent: tracecheck.SpanRef{Service: "shop", Name: "send orders"}},
 	}})
 	fmt.Println(err)
 	// Output:
