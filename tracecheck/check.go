@@ -1,21 +1,44 @@
 package tracecheck
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 )
 
-// Expectation describes the tree a trace should have.
+// Expectation describes the trace a request should leave behind. Build one
+// as a literal, with [Parse] from the compact chain syntax, or with
+// [Nothing] for a request that must leave no spans.
 type Expectation struct {
 	// Spans lists the expected spans. Exactly one of them has a zero Parent
-	// (the root); every other names its parent among these spans.
+	// and no Links: the root of the trace. A span with a zero Parent and
+	// Links is the root of a trace of its own, linked to the spans it names
+	// (a consumer that links to the producer instead of continuing its
+	// trace); every other span names its parent among these spans.
 	Spans []ExpectedSpan
+	// TraceID, when set, is the id the root's trace must have (lower-case
+	// hex, 32 digits).
+	TraceID string
+	// Services, when set, lists the services that take part: each must
+	// have at least one span, and a span of any other service is reported
+	// even when AllowExtra is set.
+	Services []string
 	// AllowExtra accepts spans that match no expected span (for example
 	// spans of instrumentation the test does not care about) instead of
 	// reporting them as unexpected. They must still hang off the tree.
 	AllowExtra bool
+
+	// nothing is set by Nothing: the request must leave no spans at all.
+	nothing bool
 }
+
+// Nothing returns the expectation for a request that was not sampled: no
+// span at all, in any trace. [Check] reports every span it is given.
+func Nothing() Expectation { return Expectation{nothing: true} }
+
+// IsNothing reports whether x is the expectation returned by [Nothing].
+func (x Expectation) IsNothing() bool { return x.nothing }
 
 // ExpectedSpan describes the spans of one service and name.
 type ExpectedSpan struct {
@@ -23,8 +46,12 @@ type ExpectedSpan struct {
 	Name    string
 	// Kind is one of the Kind constants; empty accepts any kind.
 	Kind string
-	// Parent names the expected parent span; the zero SpanRef marks the root.
+	// Parent names the expected parent span; the zero SpanRef marks a root.
 	Parent SpanRef
+	// Indirect lets other spans sit between this span and Parent: Parent
+	// must then be an ancestor rather than the direct parent. The spans in
+	// between are accepted even without AllowExtra.
+	Indirect bool
 	// Attributes lists attributes every matching span must carry. An empty
 	// value only requires the attribute to be present.
 	Attributes map[string]string
@@ -56,14 +83,22 @@ func (r SpanRef) String() string {
 
 func refOf(s *Span) SpanRef { return SpanRef{Service: s.Service, Name: s.Name} }
 
+func (e ExpectedSpan) ref() SpanRef { return SpanRef{Service: e.Service, Name: e.Name} }
+
+// linkedRoot reports whether e starts a trace of its own, linked to others.
+func (e ExpectedSpan) linkedRoot() bool { return e.Parent.IsZero() && len(e.Links) > 0 }
+
 // MismatchError is returned by [Check] when the spans do not form the
-// expected trace. Its message lists every problem, then the expected tree and
-// the tree that was found.
+// expected trace. Its message lists every problem, then the expected tree
+// with each span marked as found or not, and the tree that was found.
 type MismatchError struct {
 	// Problems has one line per difference, e.g.
 	// `missing: billing "process orders" (consumer), parent checkout "send orders"`.
 	Problems []string
-	// Expected is the expected tree, one span per line, indented by depth.
+	// Expected is the expected tree, one span per line, indented under its
+	// parent and written as in the chain syntax of [Parse] after its
+	// operator; each line is marked "ok", "WRONG" (found, but different)
+	// or "MISSING".
 	Expected string
 	// Found is the spans as printed by [Render].
 	Found string
@@ -93,24 +128,106 @@ func indent(s string) string {
 	return b.String()
 }
 
-// Check verifies that spans form exactly one complete trace shaped as want:
-// one trace id, exactly one root span, no span whose parent is missing, and
-// for each expected span the right number of spans with its service and
-// name, each with the expected kind, parent, attributes, links and status.
-// Unless want.AllowExtra is set, a span that no expectation names is an
-// error too. It returns nil on success, an error for an invalid expectation,
-// and otherwise a *MismatchError listing the differences.
+// ErrInvalidExpectation is wrapped by the error [Check] returns for an
+// expectation that no trace could satisfy.
+var ErrInvalidExpectation = errors.New("tracecheck: invalid expectation")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidExpectation, fmt.Sprintf(format, args...))
+}
+
+// Check verifies that spans form exactly the trace want describes: one
+// trace id (plus one per linked root), one root per trace, no span whose
+// parent is missing, and for each expected span the right number of spans
+// with its service and name, each with the expected kind, parent (or
+// ancestor), attributes, links and status. Unless want.AllowExtra is set, a
+// span that no expectation names is an error too. For [Nothing], any span
+// is an error.
+//
+// It returns nil on success, an error wrapping [ErrInvalidExpectation] for
+// an invalid expectation, and otherwise a *MismatchError listing the
+// differences.
 func Check(spans []Span, want Expectation) error {
+	if want.nothing {
+		return checkNothing(spans)
+	}
 	if err := want.validate(); err != nil {
 		return err
 	}
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
-	if len(spans) == 0 {
-		add("no spans found")
+	c := &checker{want: want, traces: buildTraces(spans), status: make(map[SpanRef]string)}
+	c.run(spans)
+	if len(c.problems) == 0 {
+		return nil
 	}
-	if ids := TraceIDs(spans); len(ids) > 1 {
+	return &MismatchError{Problems: c.problems, Expected: want.render(c.status), Found: renderString(spans)}
+}
+
+func checkNothing(spans []Span) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	ids := TraceIDs(spans)
+	return &MismatchError{
+		Problems: []string{fmt.Sprintf("want no spans (request not sampled), found %d in %d %s: %s",
+			len(spans), len(ids), plural(len(ids), "trace", "traces"), strings.Join(ids, ", "))},
+		Expected: "nothing\n",
+		Found:    renderString(spans),
+	}
+}
+
+// Expected-span marks in MismatchError.Expected.
+const (
+	statusOK      = "ok"
+	statusWrong   = "WRONG"
+	statusMissing = "MISSING"
+)
+
+type checker struct {
+	want     Expectation
+	traces   []*tree
+	problems []string
+	// status holds the mark of every expected span that is not ok.
+	status map[SpanRef]string
+	// between holds the spans that sit between an Indirect span and its
+	// expected ancestor; they are accepted without AllowExtra.
+	between map[*Span]bool
+}
+
+func (c *checker) add(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+// fault records a problem of the spans matching the expected span ref.
+func (c *checker) fault(ref SpanRef, format string, args ...any) {
+	if c.status[ref] == "" {
+		c.status[ref] = statusWrong
+	}
+	c.add(format, args...)
+}
+
+func (c *checker) parentOf(s *Span) (*Span, bool) {
+	for _, t := range c.traces {
+		if t.id == s.TraceID {
+			p, ok := t.byID[s.ParentSpanID]
+			return p, ok
+		}
+	}
+	return nil, false
+}
+
+func (c *checker) run(spans []Span) {
+	want := c.want
+	wantTraces := 1
+	for _, e := range want.Spans {
+		if e.linkedRoot() {
+			wantTraces += max(e.Count, 1)
+		}
+	}
+	if len(spans) == 0 {
+		c.add("no spans found")
+	}
+	ids := TraceIDs(spans)
+	if len(spans) > 0 && len(ids) != wantTraces {
 		counts := make(map[string]int)
 		for _, s := range spans {
 			counts[s.TraceID]++
@@ -119,13 +236,15 @@ func Check(spans []Span, want Expectation) error {
 		for i, id := range ids {
 			parts[i] = fmt.Sprintf("%s (%d %s)", id, counts[id], plural(counts[id], "span", "spans"))
 		}
-		add("trace ids: want 1, found %d: %s", len(ids), strings.Join(parts, ", "))
+		c.add("trace ids: want %d, found %d: %s", wantTraces, len(ids), strings.Join(parts, ", "))
+	}
+	if want.TraceID != "" && len(spans) > 0 && !contains(ids, want.TraceID) {
+		c.add("trace id: want %s, found %s", want.TraceID, strings.Join(ids, ", "))
 	}
 
-	traces := buildTraces(spans)
 	byRef := make(map[SpanRef][]*Span)
 	var roots []*Span
-	for _, t := range traces {
+	for _, t := range c.traces {
 		for _, s := range t.spans {
 			byRef[refOf(s)] = append(byRef[refOf(s)], s)
 		}
@@ -133,93 +252,173 @@ func Check(spans []Span, want Expectation) error {
 			roots = append(roots, n.span)
 		}
 		for _, n := range t.orphans {
-			add("orphan: %s, span %s: parent %s is not in the trace", describe(n.span), n.span.SpanID, n.span.ParentSpanID)
+			c.add("orphan: %s, span %s: parent %s is not in the trace", describe(n.span), n.span.SpanID, n.span.ParentSpanID)
 		}
 		for _, n := range t.cycles {
-			add("cycle: %s, span %s: parent chain loops and reaches no root", describe(n.span), n.span.SpanID)
+			c.add("cycle: %s, span %s: parent chain loops and reaches no root", describe(n.span), n.span.SpanID)
 		}
 	}
-	if len(spans) > 0 && len(roots) != 1 {
+	if len(spans) > 0 && len(roots) != wantTraces {
 		names := make([]string, len(roots))
 		for i, r := range roots {
 			names[i] = describe(r)
 		}
-		add("roots: want exactly 1, found %d%s", len(roots), listSuffix(names))
+		c.add("roots: want exactly %d, found %d%s", wantTraces, len(roots), listSuffix(names))
 	}
 
-	parentOf := func(s *Span) (*Span, bool) {
-		for _, t := range traces {
-			if t.id == s.TraceID {
-				p, ok := t.byID[s.ParentSpanID]
-				return p, ok
-			}
-		}
-		return nil, false
-	}
+	c.between = make(map[*Span]bool)
 	expected := make(map[SpanRef]bool, len(want.Spans))
 	for _, e := range want.Spans {
-		ref := SpanRef{Service: e.Service, Name: e.Name}
+		ref := e.ref()
 		expected[ref] = true
 		found := byRef[ref]
 		wantCount := max(e.Count, 1)
 		if len(found) == 0 {
-			add("missing: %s", e.describe())
+			c.status[ref] = statusMissing
+			c.add("missing: %s", e.describe())
 			continue
 		}
 		if len(found) != wantCount {
-			add("count: %s: want %d, found %d", ref, wantCount, len(found))
+			c.fault(ref, "count: %s: want %d, found %d", ref, wantCount, len(found))
 		}
 		for _, s := range found {
-			if e.Kind != "" && s.Kind != e.Kind {
-				add("wrong kind: %s, span %s: want %s, found %s", ref, s.SpanID, e.Kind, s.Kind)
-			}
-			switch p, ok := parentOf(s); {
-			case e.Parent.IsZero() && s.ParentSpanID != "":
-				got := "missing span " + s.ParentSpanID
-				if ok {
-					got = refOf(p).String()
-				}
-				add("wrong parent: %s, span %s: want (root), found %s", ref, s.SpanID, got)
-			case e.Parent.IsZero():
-			case s.ParentSpanID == "":
-				add("wrong parent: %s, span %s: want %s, found (root)", ref, s.SpanID, e.Parent)
-			case !ok:
-				add("wrong parent: %s, span %s: want %s, found missing span %s", ref, s.SpanID, e.Parent, s.ParentSpanID)
-			case refOf(p) != e.Parent:
-				add("wrong parent: %s, span %s: want %s, found %s", ref, s.SpanID, e.Parent, refOf(p))
-			}
-			for _, k := range sortedKeys(e.Attributes) {
-				v, has := s.Attributes[k]
-				switch {
-				case !has:
-					add("attribute: %s, span %s: %s missing, want %q", ref, s.SpanID, k, e.Attributes[k])
-				case e.Attributes[k] != "" && v != e.Attributes[k]:
-					add("attribute: %s, span %s: %s = %q, want %q", ref, s.SpanID, k, v, e.Attributes[k])
-				}
-			}
-			for _, l := range e.Links {
-				if !linksTo(s, l, byRef) {
-					add("link: %s, span %s: no link to %s", ref, s.SpanID, l)
-				}
-			}
-			if s.StatusError != e.Error {
-				add("status: %s, span %s: want %s, found %s", ref, s.SpanID, statusWord(e.Error), statusWord(s.StatusError))
-			}
+			c.checkSpan(e, s, byRef)
 		}
 	}
 	if !want.AllowExtra {
-		for _, t := range traces {
+		for _, t := range c.traces {
 			for _, s := range t.spans {
-				if !expected[refOf(s)] {
-					add("unexpected: %s, span %s", describe(s), s.SpanID)
+				if !expected[refOf(s)] && !c.between[s] {
+					c.add("unexpected: %s, span %s", describe(s), s.SpanID)
 				}
 			}
 		}
 	}
-	if len(problems) == 0 {
-		return nil
+	c.checkServices(spans)
+}
+
+func (c *checker) checkSpan(e ExpectedSpan, s *Span, byRef map[SpanRef][]*Span) {
+	ref := e.ref()
+	if e.Kind != "" && s.Kind != e.Kind {
+		c.fault(ref, "wrong kind: %s, span %s: want %s, found %s", ref, s.SpanID, e.Kind, s.Kind)
 	}
-	return &MismatchError{Problems: problems, Expected: want.render(), Found: renderString(spans)}
+	if e.Parent.IsZero() && !e.linkedRoot() && c.want.TraceID != "" && s.TraceID != c.want.TraceID {
+		c.fault(ref, "wrong trace: %s, span %s: want trace %s, found %s", ref, s.SpanID, c.want.TraceID, s.TraceID)
+	}
+	if e.linkedRoot() && s.ParentSpanID == "" {
+		for _, l := range e.Links {
+			for _, target := range byRef[l] {
+				if target.TraceID == s.TraceID {
+					c.fault(ref, "same trace: %s, span %s: want a trace of its own, found it in the trace of %s", ref, s.SpanID, l)
+					break
+				}
+			}
+		}
+	}
+	c.checkParent(e, s)
+	for _, k := range sortedKeys(e.Attributes) {
+		v, has := s.Attributes[k]
+		switch {
+		case !has:
+			c.fault(ref, "attribute: %s, span %s: %s missing, want %q", ref, s.SpanID, k, e.Attributes[k])
+		case e.Attributes[k] != "" && v != e.Attributes[k]:
+			c.fault(ref, "attribute: %s, span %s: %s = %q, want %q", ref, s.SpanID, k, v, e.Attributes[k])
+		}
+	}
+	for _, l := range e.Links {
+		if !linksTo(s, l, byRef) {
+			c.fault(ref, "link: %s, span %s: no link to %s", ref, s.SpanID, l)
+		}
+	}
+	if s.StatusError != e.Error {
+		c.fault(ref, "status: %s, span %s: want %s, found %s", ref, s.SpanID, statusWord(e.Error), statusWord(s.StatusError))
+	}
+}
+
+func (c *checker) checkParent(e ExpectedSpan, s *Span) {
+	ref := e.ref()
+	p, ok := c.parentOf(s)
+	switch {
+	case e.Parent.IsZero() && s.ParentSpanID != "":
+		got := "missing span " + s.ParentSpanID
+		if ok {
+			got = refOf(p).String()
+		}
+		c.fault(ref, "wrong parent: %s, span %s: want (root), found %s", ref, s.SpanID, got)
+	case e.Parent.IsZero():
+	case s.ParentSpanID == "":
+		c.fault(ref, "wrong parent: %s, span %s: want %s, found (root)", ref, s.SpanID, e.Parent)
+	case !ok:
+		c.fault(ref, "wrong parent: %s, span %s: want %s, found missing span %s", ref, s.SpanID, e.Parent, s.ParentSpanID)
+	case refOf(p) == e.Parent:
+	case !e.Indirect:
+		c.fault(ref, "wrong parent: %s, span %s: want %s, found %s", ref, s.SpanID, e.Parent, refOf(p))
+	default:
+		// Walk up until the expected ancestor; the spans passed on the way
+		// are the ones Indirect allows. The walk is bounded by the number
+		// of spans, as a parent chain may loop.
+		var path []*Span
+		cur, limit := p, len(c.between)+c.spanCount()
+		for i := 0; i < limit; i++ {
+			if refOf(cur) == e.Parent {
+				for _, b := range path {
+					c.between[b] = true
+				}
+				return
+			}
+			path = append(path, cur)
+			next, ok := c.parentOf(cur)
+			if !ok {
+				break
+			}
+			cur = next
+		}
+		c.fault(ref, "wrong parent: %s, span %s: want %s as an ancestor, found parent %s and no such ancestor", ref, s.SpanID, e.Parent, refOf(p))
+	}
+}
+
+func (c *checker) spanCount() int {
+	n := 0
+	for _, t := range c.traces {
+		n += len(t.spans)
+	}
+	return n
+}
+
+func (c *checker) checkServices(spans []Span) {
+	if len(c.want.Services) == 0 {
+		return
+	}
+	counts := make(map[string]int)
+	for _, s := range spans {
+		counts[s.Service]++
+	}
+	listed := make(map[string]bool, len(c.want.Services))
+	for _, svc := range c.want.Services {
+		listed[svc] = true
+		if counts[svc] == 0 {
+			c.add("service: %s: no spans", svc)
+		}
+	}
+	others := make([]string, 0, len(counts))
+	for svc := range counts {
+		if !listed[svc] {
+			others = append(others, svc)
+		}
+	}
+	sort.Strings(others)
+	for _, svc := range others {
+		c.add("service: %s: not expected, found %d %s", svc, counts[svc], plural(counts[svc], "span", "spans"))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func linksTo(s *Span, target SpanRef, byRef map[SpanRef][]*Span) bool {
@@ -241,6 +440,16 @@ func (e ExpectedSpan) describe() string {
 	kind := e.Kind
 	if kind == "" {
 		kind = "any kind"
+	}
+	switch {
+	case e.linkedRoot():
+		links := make([]string, len(e.Links))
+		for i, l := range e.Links {
+			links[i] = l.String()
+		}
+		return fmt.Sprintf("%s %q (%s), root of its own trace, linked to %s", e.Service, e.Name, kind, strings.Join(links, ", "))
+	case e.Indirect:
+		return fmt.Sprintf("%s %q (%s), below %s", e.Service, e.Name, kind, e.Parent)
 	}
 	return fmt.Sprintf("%s %q (%s), parent %s", e.Service, e.Name, kind, e.Parent)
 }
@@ -271,90 +480,210 @@ func sortedKeys(m map[string]string) []string {
 // validate rejects expectations that no trace could satisfy.
 func (x Expectation) validate() error {
 	if len(x.Spans) == 0 {
-		return fmt.Errorf("tracecheck: invalid expectation: no spans")
+		return invalid("no spans (use Nothing for a request that leaves none)")
+	}
+	if x.TraceID != "" && (len(x.TraceID) != 32 || !isHex(x.TraceID)) {
+		return invalid("trace id %q is not 32 lower-case hex digits", x.TraceID)
 	}
 	index := make(map[SpanRef]ExpectedSpan, len(x.Spans))
 	roots := 0
 	for _, e := range x.Spans {
-		ref := SpanRef{Service: e.Service, Name: e.Name}
+		ref := e.ref()
 		if e.Name == "" {
-			return fmt.Errorf("tracecheck: invalid expectation: span of service %q has no name", e.Service)
+			return invalid("span of service %q has no name", e.Service)
 		}
 		if _, dup := index[ref]; dup {
-			return fmt.Errorf("tracecheck: invalid expectation: %s listed twice (use Count)", ref)
+			return invalid("%s listed twice (use Count)", ref)
 		}
 		if e.Count < 0 {
-			return fmt.Errorf("tracecheck: invalid expectation: %s has negative count", ref)
+			return invalid("%s has negative count", ref)
+		}
+		if e.Indirect && e.Parent.IsZero() {
+			return invalid("%s is Indirect but names no parent", ref)
 		}
 		index[ref] = e
-		if e.Parent.IsZero() {
+		if e.Parent.IsZero() && !e.linkedRoot() {
 			roots++
 			if e.Count > 1 {
-				return fmt.Errorf("tracecheck: invalid expectation: root %s cannot have count %d", ref, e.Count)
+				return invalid("root %s cannot have count %d", ref, e.Count)
 			}
 		}
 	}
 	if roots != 1 {
-		return fmt.Errorf("tracecheck: invalid expectation: want exactly one root span, have %d", roots)
+		return invalid("want exactly one root span (no parent, no links), have %d", roots)
 	}
 	for _, e := range x.Spans {
-		ref := SpanRef{Service: e.Service, Name: e.Name}
+		ref := e.ref()
 		for _, l := range e.Links {
 			if _, ok := index[l]; !ok {
-				return fmt.Errorf("tracecheck: invalid expectation: %s links to %s, which is not expected", ref, l)
+				return invalid("%s links to %s, which is not expected", ref, l)
 			}
 		}
-		// Walking up the parents must end at the root without meeting a span twice.
+		// Walking up the parents (and from a linked root to what it links
+		// to) must end at the root without meeting a span twice.
 		seen := map[SpanRef]bool{ref: true}
-		for cur := e; !cur.Parent.IsZero(); {
-			next, ok := index[cur.Parent]
+		for cur := e; !cur.Parent.IsZero() || cur.linkedRoot(); {
+			up := cur.Parent
+			if cur.linkedRoot() {
+				up = cur.Links[0]
+			}
+			next, ok := index[up]
 			if !ok {
-				return fmt.Errorf("tracecheck: invalid expectation: parent %s of %s is not expected", cur.Parent, SpanRef{Service: cur.Service, Name: cur.Name})
+				return invalid("parent %s of %s is not expected", up, cur.ref())
 			}
-			pref := SpanRef{Service: next.Service, Name: next.Name}
-			if seen[pref] {
-				return fmt.Errorf("tracecheck: invalid expectation: parent chain of %s loops", ref)
+			if seen[next.ref()] {
+				return invalid("parent chain of %s loops", ref)
 			}
-			seen[pref] = true
+			seen[next.ref()] = true
 			cur = next
 		}
 	}
 	return nil
 }
 
-// render prints the expected tree, children in the order they were listed.
-func (x Expectation) render() string {
-	children := make(map[SpanRef][]ExpectedSpan)
-	var root ExpectedSpan
+// String returns the expectation in the chain syntax that [Parse] reads:
+// the first chain follows the first child of every span from the root, and
+// each further child starts a chain of its own from its parent.
+func (x Expectation) String() string {
+	if x.nothing {
+		return "nothing"
+	}
+	children, roots := x.childrenOf()
+	var chains []string
+	done := make(map[SpanRef]bool)
+	var follow func(b *strings.Builder, e ExpectedSpan)
+	var branches []ExpectedSpan
+	follow = func(b *strings.Builder, e ExpectedSpan) {
+		done[e.ref()] = true
+		b.WriteString(formatElement(e))
+		kids := children[e.ref()]
+		if len(kids) == 0 {
+			return
+		}
+		branches = append(branches, kids[1:]...)
+		b.WriteString(" " + operatorOf(kids[0]) + " ")
+		follow(b, kids[0])
+	}
+	start := func(from *ExpectedSpan, e ExpectedSpan) {
+		var b strings.Builder
+		if from != nil {
+			b.WriteString(from.Service + ":" + from.Name + " " + operatorOf(e) + " ")
+		}
+		follow(&b, e)
+		chains = append(chains, b.String())
+	}
+	index := make(map[SpanRef]ExpectedSpan, len(x.Spans))
 	for _, e := range x.Spans {
-		if e.Parent.IsZero() {
-			root = e
+		index[e.ref()] = e
+	}
+	for _, r := range roots {
+		start(nil, r)
+	}
+	for len(branches) > 0 {
+		e := branches[0]
+		branches = branches[1:]
+		if done[e.ref()] {
 			continue
 		}
-		children[e.Parent] = append(children[e.Parent], e)
+		parent := index[e.Parent]
+		if e.linkedRoot() {
+			parent = index[e.Links[0]]
+		}
+		start(&parent, e)
 	}
+	if x.AllowExtra {
+		chains = append(chains, "...")
+	}
+	return strings.Join(chains, "; ")
+}
+
+func operatorOf(e ExpectedSpan) string {
+	switch {
+	case e.linkedRoot():
+		return "~>"
+	case e.Indirect:
+		return ">>"
+	}
+	return ">"
+}
+
+// childrenOf returns the expected children of every span (a linked root
+// counts as a child of its first link) and the roots, in listed order.
+func (x Expectation) childrenOf() (map[SpanRef][]ExpectedSpan, []ExpectedSpan) {
+	children := make(map[SpanRef][]ExpectedSpan)
+	var roots []ExpectedSpan
+	for _, e := range x.Spans {
+		switch {
+		case e.linkedRoot():
+			children[e.Links[0]] = append(children[e.Links[0]], e)
+		case e.Parent.IsZero():
+			roots = append(roots, e)
+		default:
+			children[e.Parent] = append(children[e.Parent], e)
+		}
+	}
+	return children, roots
+}
+
+// render prints the expected tree, one span per line under its parent,
+// each written as in the chain syntax after its operator, children in the
+// order they were listed. With marks it puts each span's mark in front
+// (statusOK for spans without one).
+func (x Expectation) render(marks map[SpanRef]string) string {
+	if x.nothing {
+		return "nothing\n"
+	}
+	children, roots := x.childrenOf()
 	var b strings.Builder
+	printed := make(map[SpanRef]bool)
 	var walk func(e ExpectedSpan, depth int)
 	walk = func(e ExpectedSpan, depth int) {
-		kind := e.Kind
-		if kind == "" {
-			kind = "any kind"
+		if printed[e.ref()] {
+			return
 		}
-		fmt.Fprintf(&b, "%s%s [%s] (%s)", strings.Repeat("   ", depth), e.Name, e.Service, kind)
-		if c := max(e.Count, 1); c > 1 {
-			fmt.Fprintf(&b, " x%d", c)
+		printed[e.ref()] = true
+		if marks != nil {
+			mark := marks[e.ref()]
+			if mark == "" {
+				mark = statusOK
+			}
+			fmt.Fprintf(&b, "%-8s ", mark)
 		}
-		if e.Error {
-			b.WriteString(" ERROR")
+		b.WriteString(strings.Repeat("  ", depth))
+		switch {
+		case e.linkedRoot():
+			b.WriteString("~> ")
+		case e.Indirect:
+			b.WriteString(">> ")
+		case depth > 0:
+			b.WriteString("> ")
 		}
+		b.WriteString(formatElement(e))
 		b.WriteByte('\n')
-		for _, c := range children[SpanRef{Service: e.Service, Name: e.Name}] {
+		for _, c := range children[e.ref()] {
 			walk(c, depth+1)
 		}
 	}
-	walk(root, 0)
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	// Spans the walk did not reach belong to an invalid expectation; they
+	// are still listed so that nothing is hidden.
+	for _, e := range x.Spans {
+		walk(e, 0)
+	}
+	var notes []string
+	if x.TraceID != "" {
+		notes = append(notes, "trace "+x.TraceID)
+	}
+	if len(x.Services) > 0 {
+		notes = append(notes, "services "+strings.Join(x.Services, ", "))
+	}
 	if x.AllowExtra {
-		b.WriteString("(other spans allowed)\n")
+		notes = append(notes, "other spans allowed")
+	}
+	if len(notes) > 0 {
+		b.WriteString("(" + strings.Join(notes, "; ") + ")\n")
 	}
 	return b.String()
 }

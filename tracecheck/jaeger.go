@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// ErrTraceNotFound is returned by [FetchTrace] when Jaeger does not know the
-// trace id.
+// ErrTraceNotFound is returned (wrapped) by the readers of trace backends
+// when the backend does not hold the trace id.
 var ErrTraceNotFound = errors.New("tracecheck: trace not found")
 
 // findLimit caps how many traces [FindTraces] asks Jaeger for.
@@ -29,15 +29,23 @@ const maxResponseBytes = 64 << 20
 // example "http://127.0.0.1:16686") by its hex trace id. It returns
 // ErrTraceNotFound (wrapped) when Jaeger has no such trace.
 func FetchTrace(ctx context.Context, baseURL, traceID string) ([]Span, error) {
-	id := strings.ToLower(strings.TrimSpace(traceID))
-	if id == "" || len(id) > 32 || !isHex(id) {
-		return nil, fmt.Errorf("tracecheck: invalid trace id %q", traceID)
-	}
-	u, err := apiURL(baseURL, "/api/traces/"+id, nil)
+	return fetchJaeger(ctx, nil, baseURL, traceID)
+}
+
+func fetchJaeger(ctx context.Context, client *http.Client, baseURL, traceID string) ([]Span, error) {
+	id, err := ParseTraceID(traceID)
 	if err != nil {
 		return nil, err
 	}
-	spans, err := query(ctx, u)
+	u, err := apiURL("Jaeger", baseURL, "/api/traces/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	body, err := httpGet(ctx, client, "Jaeger", u)
+	if err != nil {
+		return nil, err
+	}
+	spans, err := decodeJaeger(body)
 	if err != nil {
 		return nil, err
 	}
@@ -64,48 +72,61 @@ func FindTraces(ctx context.Context, baseURL, service string, lookback time.Dura
 	params.Set("start", strconv.FormatInt(end.Add(-lookback).UnixMicro(), 10))
 	params.Set("end", strconv.FormatInt(end.UnixMicro(), 10))
 	params.Set("limit", strconv.Itoa(findLimit))
-	u, err := apiURL(baseURL, "/api/traces", params)
+	u, err := apiURL("Jaeger", baseURL, "/api/traces", params)
 	if err != nil {
 		return nil, err
 	}
 	return query(ctx, u)
 }
 
-func apiURL(baseURL, path string, params url.Values) (string, error) {
+func apiURL(backend, baseURL, path string, params url.Values) (string, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
-		return "", fmt.Errorf("tracecheck: invalid Jaeger URL %q: %w", baseURL, err)
+		return "", fmt.Errorf("tracecheck: invalid %s URL %q: %w", backend, baseURL, err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("tracecheck: invalid Jaeger URL %q: want http:// or https://", baseURL)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("tracecheck: invalid %s URL %q: want http://host[:port] or https://...", backend, baseURL)
 	}
 	u.Path += path
 	u.RawQuery = params.Encode()
 	return u.String(), nil
 }
 
-// query performs one GET against the query API. Each call uses its own
-// transport without keep-alive so that no idle connection outlives it.
+// query performs one GET against Jaeger's query API.
 func query(ctx context.Context, u string) ([]Span, error) {
+	body, err := httpGet(ctx, nil, "Jaeger", u)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJaeger(body)
+}
+
+// httpGet performs one GET and returns the body of a 200 answer; a 404
+// becomes ErrTraceNotFound. Without a client, each call uses its own
+// transport without keep-alive so that no idle connection outlives it.
+func httpGet(ctx context.Context, client *http.Client, backend, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("tracecheck: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DisableKeepAlives = true
-	defer transport.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if client == nil {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.DisableKeepAlives = true
+		defer transport.CloseIdleConnections()
+		client = &http.Client{Transport: transport}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tracecheck: query Jaeger: %w", err)
+		return nil, fmt.Errorf("tracecheck: query %s: %w", backend, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("tracecheck: read Jaeger response: %w", err)
+		return nil, fmt.Errorf("tracecheck: read %s response: %w", backend, err)
 	}
 	if len(body) > maxResponseBytes {
-		return nil, fmt.Errorf("tracecheck: Jaeger response from %s exceeds %d bytes", u, maxResponseBytes)
+		return nil, fmt.Errorf("tracecheck: %s response from %s exceeds %d bytes", backend, u, maxResponseBytes)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, fmt.Errorf("%w: GET %s: %s", ErrTraceNotFound, u, snippet(body))
@@ -113,7 +134,7 @@ func query(ctx context.Context, u string) ([]Span, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("tracecheck: GET %s: %s: %s", u, resp.Status, snippet(body))
 	}
-	return decodeJaeger(body)
+	return body, nil
 }
 
 func snippet(body []byte) string {
@@ -216,7 +237,7 @@ func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span,
 		SpanID:  normalizeID(js.SpanID, 16),
 		Name:    js.OperationName,
 		// Jaeger writes no span.kind tag for OpenTelemetry's unspecified kind.
-		Kind:     "unspecified",
+		Kind:     KindUnspecified,
 		Start:    time.UnixMicro(js.StartTime).UTC(),
 		Duration: time.Duration(max(js.Duration, 0)) * time.Microsecond,
 	}

@@ -1,0 +1,185 @@
+package tracecheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Defaults of [Await].
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultSettle       = 2 * time.Second
+	DefaultPollInterval = 250 * time.Millisecond
+)
+
+// AwaitOption configures [Await] and [AssertEventually].
+type AwaitOption interface {
+	applyAwait(*awaitConfig)
+}
+
+type awaitConfig struct {
+	timeout, settle, interval time.Duration
+}
+
+type awaitOptionFunc func(*awaitConfig)
+
+func (f awaitOptionFunc) applyAwait(c *awaitConfig) { f(c) }
+
+// WithTimeout bounds how long [Await] waits for the trace in all
+// (DefaultTimeout by default). A deadline of the context given to Await
+// applies as well.
+func WithTimeout(d time.Duration) AwaitOption {
+	if d <= 0 {
+		panic(fmt.Sprintf("tracecheck.WithTimeout: timeout must be positive, got %v", d))
+	}
+	return awaitOptionFunc(func(c *awaitConfig) { c.timeout = d })
+}
+
+// WithSettle sets how long the trace must stay unchanged before [Await]
+// takes it as complete and reports how it differs from the expectation
+// (DefaultSettle by default). Spans reach a backend in batches, some
+// seconds apart; a longer settle time suits slow pipelines.
+func WithSettle(d time.Duration) AwaitOption {
+	if d <= 0 {
+		panic(fmt.Sprintf("tracecheck.WithSettle: settle time must be positive, got %v", d))
+	}
+	return awaitOptionFunc(func(c *awaitConfig) { c.settle = d })
+}
+
+// WithPollInterval sets the pause between two reads of the source
+// (DefaultPollInterval by default).
+func WithPollInterval(d time.Duration) AwaitOption {
+	if d <= 0 {
+		panic(fmt.Sprintf("tracecheck.WithPollInterval: interval must be positive, got %v", d))
+	}
+	return awaitOptionFunc(func(c *awaitConfig) { c.interval = d })
+}
+
+// Await reads the trace traceID from src until it matches want, or until
+// it has stopped changing for the settle time (see [WithSettle]), or until
+// the timeout. It returns the spans last read and the result of [Check] on
+// them; when the source could never be read, the last read error. A
+// trace the source does not hold counts as no spans, so that
+// Await(ctx, src, id, [Nothing]()) succeeds once the settle time has passed
+// without any span of the trace showing up. For the same reason Nothing is
+// never accepted before the settle time.
+//
+// want.TraceID, when empty, is set to traceID.
+func Await(ctx context.Context, src Source, traceID string, want Expectation, opts ...AwaitOption) ([]Span, error) {
+	if src == nil {
+		panic("tracecheck.Await: src is nil")
+	}
+	cfg := awaitConfig{timeout: DefaultTimeout, settle: DefaultSettle, interval: DefaultPollInterval}
+	for _, o := range opts {
+		if o != nil {
+			o.applyAwait(&cfg)
+		}
+	}
+	id, err := ParseTraceID(traceID)
+	if err != nil {
+		return nil, err
+	}
+	if !want.nothing {
+		if want.TraceID == "" {
+			want.TraceID = id
+		}
+		if err := want.validate(); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+
+	var (
+		spans     []Span
+		checkErr  error
+		readErr   error
+		read      bool
+		signature string
+		since     time.Time
+		timer     = time.NewTimer(0)
+	)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if !read {
+				if readErr == nil {
+					readErr = ctx.Err()
+				}
+				return nil, fmt.Errorf("tracecheck: trace %s from %s: %w", id, describeSource(src), readErr)
+			}
+			return spans, checkErr
+		case <-timer.C:
+		}
+		got, err := src.Trace(ctx, id)
+		switch {
+		case err == nil, errors.Is(err, ErrTraceNotFound):
+			now := time.Now()
+			if sig := spanSignature(got); !read || sig != signature {
+				signature, since = sig, now
+			}
+			read, spans, readErr = true, got, nil
+			checkErr = Check(spans, want)
+			if checkErr == nil && !want.nothing {
+				return spans, nil
+			}
+			if now.Sub(since) >= cfg.settle {
+				return spans, checkErr
+			}
+		case ctx.Err() != nil:
+			// The read was cut short by the timeout; the loop reports.
+		default:
+			readErr = err
+		}
+		timer.Reset(cfg.interval)
+	}
+}
+
+// spanSignature identifies a set of spans, so that Await sees when a trace
+// changes.
+func spanSignature(spans []Span) string {
+	keys := make([]string, len(spans))
+	for i, s := range spans {
+		keys[i] = fmt.Sprintf("%s/%s/%d/%d", s.TraceID, s.SpanID, s.Duration, len(s.Attributes))
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+func describeSource(src Source) string {
+	if s, ok := src.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", src)
+}
+
+// Assert checks spans against want with [Check] and, on a mismatch, marks
+// the test failed with the list of problems, the expected tree and the
+// tree that was found. It reports whether the spans matched.
+func Assert(tb testing.TB, spans []Span, want Expectation) bool {
+	tb.Helper()
+	if err := Check(spans, want); err != nil {
+		tb.Errorf("%v", err)
+		return false
+	}
+	return true
+}
+
+// AssertEventually waits with [Await] until the trace traceID in src
+// matches want and, if it does not in time, marks the test failed with the
+// problems and both trees. It reports whether the trace matched. Use it
+// when spans end on other goroutines or reach a backend later.
+func AssertEventually(tb testing.TB, src Source, traceID string, want Expectation, opts ...AwaitOption) bool {
+	tb.Helper()
+	if _, err := Await(tb.Context(), src, traceID, want, opts...); err != nil {
+		tb.Errorf("trace %s: %v", traceID, err)
+		return false
+	}
+	return true
+}
