@@ -50,8 +50,8 @@ func ExampleCheck() {
 	//   orphan: billing "process orders" (consumer), span 00f067aa0ba902b9: parent 00f067aa0ba902b8 is not in the trace
 	//   wrong parent: billing "process orders", span 00f067aa0ba902b9: want shop "send orders", found missing span 00f067aa0ba902b8
 	// expected:
-	//   send orders [shop] (producer)
-	//      process orders [billing] (consumer)
+	//   ok       shop:send orders (producer)
+	//   WRONG      > billing:process orders (consumer)
 	// found:
 	//   trace 4bf92f3577b34da6a3ce929d0e0e4736  2 spans, 2 services, 3.000ms
 	//   SPAN                     SERVICE  KIND      DURATION  STATUS  TIMELINE
