@@ -181,7 +181,7 @@ func (p *parser) add(e ExpectedSpan, placed bool) error {
 // parseElement reads one "service:name (modifiers) {attributes}".
 func parseElement(s string) (ExpectedSpan, error) {
 	var e ExpectedSpan
-	if s == "" {
+	if s == "" || strings.HasPrefix(s, ">") || strings.HasPrefix(s, "~>") || strings.HasSuffix(s, ">") {
 		return e, fmt.Errorf("empty span (an operator without a span next to it)")
 	}
 	rest := s
