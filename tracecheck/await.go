@@ -69,7 +69,11 @@ func WithPollInterval(d time.Duration) AwaitOption {
 // without any span of the trace showing up. For the same reason Nothing is
 // never accepted before the settle time.
 //
-// want.TraceID, when empty, is set to traceID.
+// want.TraceID, when empty, is set to traceID. When want has spans that
+// start traces of their own with a link (written "a ~> b"), Await also
+// collects the traces linking into the trace, from a [Recorder], an OTLP
+// file, or Jaeger (by searching the linked spans' services since the trace
+// started); Tempo sources return the trace by id only.
 func Await(ctx context.Context, src Source, traceID string, want Expectation, opts ...AwaitOption) ([]Span, error) {
 	if src == nil {
 		panic("tracecheck.Await: src is nil")
@@ -94,6 +98,7 @@ func Await(ctx context.Context, src Source, traceID string, want Expectation, op
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
+	linked := want.linkedServices()
 
 	var (
 		spans     []Span
@@ -118,6 +123,12 @@ func Await(ctx context.Context, src Source, traceID string, want Expectation, op
 		case <-timer.C:
 		}
 		got, err := src.Trace(ctx, id)
+		if f, ok := src.(linkFollower); ok && err == nil && len(got) > 0 && len(linked) > 0 {
+			var more []Span
+			if more, err = f.followLinks(ctx, got, linked); err == nil {
+				got = append(got, more...)
+			}
+		}
 		switch {
 		case err == nil, errors.Is(err, ErrTraceNotFound):
 			now := time.Now()

@@ -60,6 +60,10 @@ func fetchJaeger(ctx context.Context, client *http.Client, baseURL, traceID stri
 // all their spans, of every service, in one slice. Group them with
 // [TraceIDs] or let [Check] insist that there is exactly one trace.
 func FindTraces(ctx context.Context, baseURL, service string, lookback time.Duration) ([]Span, error) {
+	return findJaeger(ctx, nil, baseURL, service, lookback)
+}
+
+func findJaeger(ctx context.Context, client *http.Client, baseURL, service string, lookback time.Duration) ([]Span, error) {
 	if service == "" {
 		return nil, errors.New("tracecheck: FindTraces needs a service name")
 	}
@@ -76,7 +80,11 @@ func FindTraces(ctx context.Context, baseURL, service string, lookback time.Dura
 	if err != nil {
 		return nil, err
 	}
-	return query(ctx, u)
+	body, err := httpGet(ctx, client, "Jaeger", u)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJaeger(body)
 }
 
 func apiURL(backend, baseURL, path string, params url.Values) (string, error) {
@@ -90,15 +98,6 @@ func apiURL(backend, baseURL, path string, params url.Values) (string, error) {
 	u.Path += path
 	u.RawQuery = params.Encode()
 	return u.String(), nil
-}
-
-// query performs one GET against Jaeger's query API.
-func query(ctx context.Context, u string) ([]Span, error) {
-	body, err := httpGet(ctx, nil, "Jaeger", u)
-	if err != nil {
-		return nil, err
-	}
-	return decodeJaeger(body)
 }
 
 // httpGet performs one GET and returns the body of a 200 answer; a 404
