@@ -1,9 +1,13 @@
 package tracecheck_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/asynctrace/asynctrace/tracecheck"
 )
@@ -57,4 +61,36 @@ func ExampleCheck() {
 	//   SPAN                     SERVICE  KIND      DURATION  STATUS  TIMELINE
 	//   send orders              shop     producer   1.000ms  ok      |==============                          |
 	//   (orphan) process orders  billing  consumer   1.000ms  ok      |                          ==============|  parent 00f067aa0ba902b8 not in trace
+}
+
+// The chain syntax of the tracecheck command, here with a consumer that
+// starts its own trace with a link to the producer, attributes, and other
+// spans allowed below the worker's process span.
+func ExampleParse() {
+	want, err := tracecheck.Parse(`gateway:POST /v1/process (server) {http.response.status_code=202}
+		> gateway:send jobs (producer) {messaging.system=pulsar, messaging.message.id}
+		~> worker:process jobs (consumer) >> worker:UPDATE jobs (client)`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range want.Spans {
+		fmt.Printf("%s %q kind=%q parent=%v indirect=%v links=%v attributes=%v\n",
+			s.Service, s.Name, s.Kind, s.Parent, s.Indirect, s.Links, s.Attributes)
+	}
+	fmt.Println(want)
+	// Output:
+	// gateway "POST /v1/process" kind="server" parent=(root) indirect=false links=[] attributes=map[http.response.status_code:202]
+	// gateway "send jobs" kind="producer" parent=gateway "POST /v1/process" indirect=false links=[] attributes=map[messaging.message.id: messaging.system:pulsar]
+	// worker "process jobs" kind="consumer" parent=(root) indirect=false links=[gateway "send jobs"] attributes=map[]
+	// worker "UPDATE jobs" kind="client" parent=worker "process jobs" indirect=true links=[] attributes=map[]
+	// gateway:POST /v1/process (server) {http.response.status_code=202} > gateway:send jobs (producer) {messaging.message.id, messaging.system=pulsar} ~> worker:process jobs (consumer) >> worker:UPDATE jobs (client)
+}
+
+// A tree exporter on a development tracer provider prints each request's
+// spans as a tree once its server span has ended.
+func ExampleNewTreeExporter() {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracecheck.NewTreeExporter(os.Stderr)))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	otel.SetTracerProvider(tp)
 }

@@ -21,9 +21,9 @@ var ErrTraceNotFound = errors.New("tracecheck: trace not found")
 // findLimit caps how many traces [FindTraces] asks Jaeger for.
 const findLimit = 1000
 
-// maxResponseBytes bounds what is read from Jaeger so that a runaway
-// response cannot exhaust memory.
-const maxResponseBytes = 64 << 20
+// maxResponseBytes bounds what is read from a backend so that a runaway
+// response cannot exhaust memory. Tests lower it.
+var maxResponseBytes = 64 << 20
 
 // FetchTrace reads one trace from the Jaeger query API at baseURL (for
 // example "http://127.0.0.1:16686") by its hex trace id. It returns
@@ -93,7 +93,7 @@ func apiURL(backend, baseURL, path string, params url.Values) (string, error) {
 		return "", fmt.Errorf("tracecheck: invalid %s URL %q: %w", backend, baseURL, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("tracecheck: invalid %s URL %q: want http://host[:port] or https://...", backend, baseURL)
+		return "", fmt.Errorf("tracecheck: invalid %s URL %q: want an http:// or https:// URL with a host", backend, baseURL)
 	}
 	u.Path += path
 	u.RawQuery = params.Encode()
@@ -120,7 +120,7 @@ func httpGet(ctx context.Context, client *http.Client, backend, u string) ([]byt
 		return nil, fmt.Errorf("tracecheck: query %s: %w", backend, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxResponseBytes)+1))
 	if err != nil {
 		return nil, fmt.Errorf("tracecheck: read %s response: %w", backend, err)
 	}

@@ -37,7 +37,8 @@ import (
 //
 // The first span of the first chain is the root. Several chains, separated
 // by ";" or new lines, describe a tree: each later chain starts at a span
-// named before and branches from it. A chain that is just "..." allows
+// named before and branches from it. A line that starts with an operator
+// continues the chain of the line above. A chain that is just "..." allows
 // spans the expectation does not name (AllowExtra). The single word
 // "nothing" is the expectation of [Nothing].
 //
@@ -77,7 +78,20 @@ func (p *parser) parse(s string) (Expectation, error) {
 	if trimmed == "nothing" {
 		return Nothing(), nil
 	}
-	chains := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' })
+	// A line that starts with an operator continues the line above.
+	var lines []string
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if len(lines) > 0 && (strings.HasPrefix(t, ">") || strings.HasPrefix(t, "~>")) {
+			lines[len(lines)-1] += " " + t
+			continue
+		}
+		lines = append(lines, line)
+	}
+	var chains []string
+	for _, line := range lines {
+		chains = append(chains, strings.Split(line, ";")...)
+	}
 	for _, raw := range chains {
 		chain := strings.TrimSpace(raw)
 		switch chain {

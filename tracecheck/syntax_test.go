@@ -57,6 +57,14 @@ func TestParse(t *testing.T) {
 				{Service: "a", Name: "y", Parent: SpanRef{"a", "root"}},
 			}},
 			canonical: "a:root > b:x (link a:root, link a:y) {k=v}; a:root > a:y"},
+		{in: "a:root\n  > b:x\n  ~> c:y ; a:root >> d:z",
+			want: Expectation{Spans: []ExpectedSpan{
+				{Service: "a", Name: "root"},
+				{Service: "b", Name: "x", Parent: SpanRef{"a", "root"}},
+				{Service: "c", Name: "y", Links: []SpanRef{{"b", "x"}}},
+				{Service: "d", Name: "z", Parent: SpanRef{"a", "root"}, Indirect: true},
+			}},
+			canonical: "a:root > b:x ~> c:y; a:root >> d:z"},
 		{in: "nothing", want: Nothing()},
 	}
 	for _, c := range cases {
@@ -99,6 +107,8 @@ func TestParseErrors(t *testing.T) {
 		"a:b {=v}":                         "has no key",
 		"a:b }":                            "'}' without '{'",
 		"a:b ~> ... > c:d":                 "cannot stand next to ~>",
+		"> a:b":                            "empty span",
+		"a:b\n> c:d\n>":                    "empty span",
 		"a:b > c:d (link x:y)":             "not expected",
 		"a:b (x2)":                         "cannot have count",
 	}
