@@ -2,8 +2,11 @@ package tracecheck
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -61,5 +64,59 @@ func TestLinkedFromFollowsChains(t *testing.T) {
 	got := linkedFrom([]Span{a}, []Span{a, b, c, d})
 	if len(got) != 2 || got[0].TraceID != "c" || got[1].TraceID != "b" {
 		t.Errorf("linkedFrom = %+v, want c then b", got)
+	}
+}
+
+// jaegerLinkedTraces is what Jaeger answers for the two traces of a
+// request whose consumer linked to the producer: by id for the gateway's
+// trace, and by service for the worker's traces (one of them unrelated).
+const (
+	jaegerGatewayTrace = `{"data":[{"traceID":"5b8efff798038103d269b633813fc60c","processes":{"p1":{"serviceName":"gateway"}},"spans":[
+		{"traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b174","operationName":"POST /v1/process","references":[],
+		 "startTime":1795373740160075,"duration":1000,"tags":[{"key":"span.kind","type":"string","value":"server"}],"processID":"p1"},
+		{"traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b175","operationName":"send jobs",
+		 "references":[{"refType":"CHILD_OF","traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b174"}],
+		 "startTime":1795373740160100,"duration":100,"tags":[{"key":"span.kind","type":"string","value":"producer"}],"processID":"p1"}]}]}`
+	jaegerWorkerTraces = `{"data":[
+		{"traceID":"af7651916cd43dd8448eb211c80319c","processes":{"p1":{"serviceName":"worker"}},"spans":[
+		{"traceID":"af7651916cd43dd8448eb211c80319c","spanID":"f067aa0ba902b7","operationName":"process jobs",
+		 "references":[{"refType":"FOLLOWS_FROM","traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b175"}],
+		 "startTime":1795373740160300,"duration":500,"tags":[{"key":"span.kind","type":"string","value":"consumer"}],"processID":"p1"},
+		{"traceID":"af7651916cd43dd8448eb211c80319c","spanID":"f067aa0ba902b8","operationName":"UPDATE jobs",
+		 "references":[{"refType":"CHILD_OF","traceID":"af7651916cd43dd8448eb211c80319c","spanID":"f067aa0ba902b7"}],
+		 "startTime":1795373740160400,"duration":50,"tags":[{"key":"span.kind","type":"string","value":"client"}],"processID":"p1"}]},
+		{"traceID":"1af7651916cd43dd8448eb211c80319c","processes":{"p1":{"serviceName":"worker"}},"spans":[
+		{"traceID":"1af7651916cd43dd8448eb211c80319c","spanID":"10f067aa0ba902b7","operationName":"process jobs","references":[],
+		 "startTime":1795373740160300,"duration":500,"tags":[{"key":"span.kind","type":"string","value":"consumer"}],"processID":"p1"}]}]}`
+)
+
+func TestAwaitFollowsLinksInJaeger(t *testing.T) {
+	var searched []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/traces/5b8efff798038103d269b633813fc60c":
+			_, _ = w.Write([]byte(jaegerGatewayTrace))
+		case r.URL.Path == "/api/traces" && r.URL.Query().Get("service") == "worker":
+			mu.Lock()
+			searched = append(searched, r.URL.RawQuery)
+			mu.Unlock()
+			_, _ = w.Write([]byte(jaegerWorkerTraces))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	spans, err := Await(context.Background(), NewJaegerSource(srv.URL), "5b8efff798038103d269b633813fc60c", MustParse(linkChain), fastPoll)
+	if err != nil {
+		t.Fatalf("Await:\n%v", err)
+	}
+	if len(spans) != 4 {
+		t.Errorf("Await: %d spans, want 4", len(spans))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(searched) == 0 {
+		t.Fatal("Jaeger was not searched for the worker's traces")
 	}
 }
