@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -170,10 +169,21 @@ func describeSource(src Source) string {
 	return fmt.Sprintf("%T", src)
 }
 
+// TestingT is the part of testing.TB that [Assert] and [AssertEventually]
+// use; *testing.T and *testing.B satisfy it. Taking this rather than
+// testing.TB keeps the testing package out of programs that use the
+// package only for its exporter or readers.
+type TestingT interface {
+	Helper()
+	Errorf(format string, args ...any)
+	// Context ends just before the test's cleanup runs.
+	Context() context.Context
+}
+
 // Assert checks spans against want with [Check] and, on a mismatch, marks
 // the test failed with the list of problems, the expected tree and the
 // tree that was found. It reports whether the spans matched.
-func Assert(tb testing.TB, spans []Span, want Expectation) bool {
+func Assert(tb TestingT, spans []Span, want Expectation) bool {
 	tb.Helper()
 	if err := Check(spans, want); err != nil {
 		tb.Errorf("%v", err)
@@ -186,7 +196,7 @@ func Assert(tb testing.TB, spans []Span, want Expectation) bool {
 // matches want and, if it does not in time, marks the test failed with the
 // problems and both trees. It reports whether the trace matched. Use it
 // when spans end on other goroutines or reach a backend later.
-func AssertEventually(tb testing.TB, src Source, traceID string, want Expectation, opts ...AwaitOption) bool {
+func AssertEventually(tb TestingT, src Source, traceID string, want Expectation, opts ...AwaitOption) bool {
 	tb.Helper()
 	if _, err := Await(tb.Context(), src, traceID, want, opts...); err != nil {
 		tb.Errorf("trace %s: %v", traceID, err)
