@@ -358,8 +358,8 @@ func (c *checker) checkParent(e ExpectedSpan, s *Span) {
 		// are the ones Indirect allows. The walk is bounded by the number
 		// of spans, as a parent chain may loop.
 		var path []*Span
-		cur, limit := p, len(c.between)+c.spanCount()
-		for i := 0; i < limit; i++ {
+		cur := p
+		for range c.spanCount() {
 			if refOf(cur) == e.Parent {
 				for _, b := range path {
 					c.between[b] = true
@@ -497,6 +497,9 @@ func (x Expectation) validate() error {
 		}
 		if e.Count < 0 {
 			return invalid("%s has negative count", ref)
+		}
+		if e.Kind != "" && !kindWords[e.Kind] {
+			return invalid("%s has unknown kind %q (want one of server, client, producer, consumer, internal, unspecified)", ref, e.Kind)
 		}
 		if e.Indirect && e.Parent.IsZero() {
 			return invalid("%s is Indirect but names no parent", ref)

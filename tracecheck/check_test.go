@@ -163,6 +163,9 @@ func TestCheckRejectsInvalidExpectation(t *testing.T) {
 		"unknown link":        {Spans: []ExpectedSpan{{Service: "s", Name: "root", Links: []SpanRef{{"s", "nope"}}}}},
 		"negative count":      {Spans: []ExpectedSpan{root, {Service: "s", Name: "a", Parent: SpanRef{"s", "root"}, Count: -1}}},
 		"root counted twice":  {Spans: []ExpectedSpan{{Service: "s", Name: "root", Count: 2}}},
+		"unknown kind":        {Spans: []ExpectedSpan{{Service: "s", Name: "root", Kind: "Server"}}},
+		"indirect root":       {Spans: []ExpectedSpan{{Service: "s", Name: "root", Indirect: true}}},
+		"bad trace id":        {Spans: []ExpectedSpan{root}, TraceID: "4BF92F3577B34DA6A3CE929D0E0E4736"},
 	}
 	for name, want := range cases {
 		err := Check(orderTrace(), want)

@@ -207,7 +207,7 @@ func (e *TreeExporter) evict(out *strings.Builder, now time.Time) {
 		if now.Sub(p.first) < e.cfg.maxAge && e.count <= e.cfg.maxSpans {
 			break
 		}
-		e.drop(out, id, "incomplete: local root had not ended")
+		e.drop(out, id, "incomplete: spans without their local root")
 	}
 }
 
@@ -252,7 +252,7 @@ func (e *TreeExporter) Shutdown(context.Context) error {
 	sort.Strings(ids)
 	var out strings.Builder
 	for _, id := range ids {
-		e.drop(&out, id, "incomplete at shutdown: local root had not ended")
+		e.drop(&out, id, "incomplete at shutdown: spans without their local root")
 	}
 	return e.write(out.String())
 }

@@ -118,7 +118,7 @@ func TestTreeExporterBounds(t *testing.T) {
 	_, s = tr.Start(ctxB, "b child 1")
 	s.End()
 	got := out.String()
-	if !strings.Contains(got, "(incomplete: local root had not ended)") || !strings.Contains(got, "a child 1") || strings.Contains(got, "b child") {
+	if !strings.Contains(got, "(incomplete: spans without their local root)") || !strings.Contains(got, "a child 1") || strings.Contains(got, "b child") {
 		t.Fatalf("after the span bound:\n%s", got)
 	}
 	// Trace b is past the age bound at the next export.
@@ -146,7 +146,7 @@ func TestTreeExporterShutdownPrintsPending(t *testing.T) {
 	if err := exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.String(); !strings.Contains(got, "(incomplete at shutdown: local root had not ended)") || !strings.Contains(got, "(orphan) child") {
+	if got := out.String(); !strings.Contains(got, "(incomplete at shutdown: spans without their local root)") || !strings.Contains(got, "(orphan) child") {
 		t.Errorf("Shutdown printed:\n%s", got)
 	}
 	before := out.String()
