@@ -9,7 +9,8 @@
 #     producer's send span, no orphan spans, names, kinds and key attributes
 #     as documented (examples/pipeline/expect.go);
 #   - the unsampled request left nothing in any service.
-# A mismatch is printed as the expected tree next to the one found.
+# A mismatch is printed as the expected tree next to the one found. The
+# same two checks then run through cmd/tracecheck, as a user's CI job would.
 #
 # Needs: Go, curl, Redis on 127.0.0.1:6379 (started through scripts/services.sh
 # when down). Jaeger is built on first use (several minutes, then cached) by
@@ -166,9 +167,10 @@ else
 fi
 
 # 2. Build once: the services' binary and the check.
-log "building the pipeline and the check"
+log "building the pipeline and the checks"
 (cd examples && go build -o "$work/pipeline" ./pipeline)
 (cd examples && go test -tags e2e -c -o "$work/e2echeck" ./pipeline)
+go build -o "$work/tracecheck" ./cmd/tracecheck
 
 # 3. Brokers, then consumers before producers.
 log "starting brokers"
@@ -227,4 +229,16 @@ log "services stopped; checking Jaeger"
 	-e2e.jaeger "$jaeger_query" -e2e.trace "$trace_id" -e2e.unsampled "$unsampled_id" \
 	-e2e.service-prefix "$service_prefix" -e2e.watermill-topic "$watermill_topic" \
 	-e2e.wait "${step_timeout}s") || die "the traces in Jaeger are not as expected (see above)"
+
+# 8. The same through the command, from the headers the gateway answered.
+p=$service_prefix
+chain="${p}gateway:POST /v1/process (server) > ${p}gateway:send jobs (producer)"
+chain+=" > ${p}job-worker:process jobs (consumer) > ${p}job-worker:send $watermill_topic (producer)"
+chain+=" > ${p}event-router:process $watermill_topic (consumer) > ${p}event-router:send notifications (producer)"
+chain+=" > ${p}notifier:process notifications-sender (consumer) > ${p}notifier:complete job (internal)"
+log "cmd/tracecheck on trace $trace_id"
+"$work/tracecheck" --jaeger "$jaeger_query" --trace "$traceresponse" --expect "$chain" --timeout "${step_timeout}s" >&2 ||
+	die "cmd/tracecheck: trace $trace_id is not as expected (see above)"
+"$work/tracecheck" --jaeger "$jaeger_query" --trace "$traceresponse2" --expect nothing --timeout "${step_timeout}s" >&2 ||
+	die "cmd/tracecheck: the unsampled request left spans (see above)"
 ok=1

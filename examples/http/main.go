@@ -23,7 +23,7 @@ import (
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/examples/internal/demo"
 	"github.com/asynctrace/asynctrace/httptrace"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // The end-to-end check reads what the services of a scripts/e2e.sh run

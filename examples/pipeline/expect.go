@@ -1,6 +1,6 @@
 package main
 
-import "github.com/asynctrace/asynctrace/internal/tracetree"
+import tracetree "github.com/asynctrace/asynctrace/tracecheck"
 
 // expectedTrace is the trace one job leaves behind: the gateway's server
 // span is the root, and every consumer's process span is a child of the

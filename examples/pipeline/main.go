@@ -13,7 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // stderr receives the logs of the broker clients and of the example itself.

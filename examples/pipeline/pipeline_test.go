@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func init() {

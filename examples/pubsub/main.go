@@ -29,8 +29,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/asynctrace/asynctrace/examples/internal/demo"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 const (

@@ -25,9 +25,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace/examples/internal/demo"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
 	"github.com/asynctrace/asynctrace/pulsartrace"
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 const topic = "orders"

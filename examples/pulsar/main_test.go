@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/asynctrace/asynctrace/internal/tracetree"
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func TestMain(m *testing.M) {

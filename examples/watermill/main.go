@@ -31,7 +31,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace/examples/internal/demo"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 

@@ -13,15 +13,15 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // WaitTimeout bounds every wait of this package; nothing a test waits for
@@ -50,13 +50,13 @@ func New(tb testing.TB, opts ...sdktrace.TracerProviderOption) *Telemetry {
 	rec := tracetest.NewSpanRecorder()
 	reader := sdkmetric.NewManualReader()
 	tel := &Telemetry{
-		Recorder:       rec,
+		Recorder: rec,
 		TracerProvider: sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{
 			sdktrace.WithSpanProcessor(rec),
 			sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", Service))),
 		}, opts...)...),
-		Reader:         reader,
-		MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
+		Reader:        reader,
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
 	}
 	tb.Cleanup(func() {
 		_ = tel.TracerProvider.Shutdown(context.Background())
@@ -122,9 +122,9 @@ func (tel *Telemetry) WaitEnded(tb testing.TB, name string, n int) []sdktrace.Re
 // CheckTrace fails the test unless the ended spans form the trees want
 // describes: the parent chain, services, kinds, attributes and links, with
 // the difference and the tree printed.
-func (tel *Telemetry) CheckTrace(tb testing.TB, want tracetree.Expectation) {
+func (tel *Telemetry) CheckTrace(tb testing.TB, want tracecheck.Expectation) {
 	tb.Helper()
-	if err := tracetree.Check(tracetree.FromSDK(tel.Recorder.Ended()), want); err != nil {
+	if err := tracecheck.Check(tracecheck.FromSDK(tel.Recorder.Ended()), want); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -135,18 +135,18 @@ func (tel *Telemetry) CheckTrace(tb testing.TB, want tracetree.Expectation) {
 // status. Other spans may hang off the chain.
 func (tel *Telemetry) CheckChain(tb testing.TB, chain ...string) {
 	tb.Helper()
-	want := tracetree.Expectation{AllowExtra: true}
-	var parent tracetree.SpanRef
+	want := tracecheck.Expectation{AllowExtra: true}
+	var parent tracecheck.SpanRef
 	for _, link := range chain {
 		name, kind := link, ""
 		if i := strings.LastIndexByte(link, '/'); i >= 0 {
 			switch k := link[i+1:]; k {
-			case tracetree.KindInternal, tracetree.KindServer, tracetree.KindClient, tracetree.KindProducer, tracetree.KindConsumer:
+			case tracecheck.KindInternal, tracecheck.KindServer, tracecheck.KindClient, tracecheck.KindProducer, tracecheck.KindConsumer:
 				name, kind = link[:i], k
 			}
 		}
-		want.Spans = append(want.Spans, tracetree.ExpectedSpan{Service: Service, Name: name, Kind: kind, Parent: parent})
-		parent = tracetree.SpanRef{Service: Service, Name: name}
+		want.Spans = append(want.Spans, tracecheck.ExpectedSpan{Service: Service, Name: name, Kind: kind, Parent: parent})
+		parent = tracecheck.SpanRef{Service: Service, Name: name}
 	}
 	tel.CheckTrace(tb, want)
 }

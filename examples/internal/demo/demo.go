@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/internal/tracetree"
 	"github.com/asynctrace/asynctrace/provider"
+	tracetree "github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // Services is a set of services whose spans are kept for printing.

@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"sort"
@@ -19,6 +19,7 @@ const (
 	markNone   nodeMark = iota
 	markOrphan          // its parent span is not among the spans
 	markCycle           // its parent chain loops and never reaches a root
+	markRemote          // its parent is in another process (TreeExporter)
 )
 
 // tree is the tree of one trace id. Roots, orphans and cycle members each
@@ -35,7 +36,12 @@ type tree struct {
 
 // buildTraces groups spans by trace id and arranges each group as a tree.
 // Traces are ordered by their earliest span, then by id.
-func buildTraces(spans []Span) []*tree {
+func buildTraces(spans []Span) []*tree { return buildTracesRemote(spans, nil) }
+
+// buildTracesRemote is buildTraces where the spans whose ids are in remote
+// have their parent in another process: they start a subtree without being
+// orphans.
+func buildTracesRemote(spans []Span, remote map[string]bool) []*tree {
 	groups := make(map[string]*tree)
 	var traces []*tree
 	for i := range spans {
@@ -49,7 +55,7 @@ func buildTraces(spans []Span) []*tree {
 		t.spans = append(t.spans, s)
 	}
 	for _, t := range traces {
-		t.build()
+		t.build(remote)
 	}
 	sort.SliceStable(traces, func(i, j int) bool {
 		if !traces[i].start.Equal(traces[j].start) {
@@ -60,7 +66,7 @@ func buildTraces(spans []Span) []*tree {
 	return traces
 }
 
-func (t *tree) build() {
+func (t *tree) build(remote map[string]bool) {
 	sortSpans(t.spans)
 	nodes := make(map[*Span]*node, len(t.spans))
 	// With duplicate span ids the first span (in sorted order) is the one
@@ -84,6 +90,9 @@ func (t *tree) build() {
 		n := nodes[s]
 		switch parent, ok := firstNode[s.ParentSpanID]; {
 		case s.ParentSpanID == "":
+			t.roots = append(t.roots, n)
+		case !ok && remote[s.SpanID]:
+			n.mark = markRemote
 			t.roots = append(t.roots, n)
 		case !ok:
 			n.mark = markOrphan

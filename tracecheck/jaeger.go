@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"bytes"
@@ -14,30 +14,38 @@ import (
 	"time"
 )
 
-// ErrTraceNotFound is returned by [FetchTrace] when Jaeger does not know the
-// trace id.
-var ErrTraceNotFound = errors.New("tracetree: trace not found")
+// ErrTraceNotFound is returned (wrapped) by the readers of trace backends
+// when the backend does not hold the trace id.
+var ErrTraceNotFound = errors.New("tracecheck: trace not found")
 
 // findLimit caps how many traces [FindTraces] asks Jaeger for.
 const findLimit = 1000
 
-// maxResponseBytes bounds what is read from Jaeger so that a runaway
-// response cannot exhaust memory.
-const maxResponseBytes = 64 << 20
+// maxResponseBytes bounds what is read from a backend so that a runaway
+// response cannot exhaust memory. Tests lower it.
+var maxResponseBytes = 64 << 20
 
 // FetchTrace reads one trace from the Jaeger query API at baseURL (for
 // example "http://127.0.0.1:16686") by its hex trace id. It returns
 // ErrTraceNotFound (wrapped) when Jaeger has no such trace.
 func FetchTrace(ctx context.Context, baseURL, traceID string) ([]Span, error) {
-	id := strings.ToLower(strings.TrimSpace(traceID))
-	if id == "" || len(id) > 32 || !isHex(id) {
-		return nil, fmt.Errorf("tracetree: invalid trace id %q", traceID)
-	}
-	u, err := apiURL(baseURL, "/api/traces/"+id, nil)
+	return fetchJaeger(ctx, nil, baseURL, traceID)
+}
+
+func fetchJaeger(ctx context.Context, client *http.Client, baseURL, traceID string) ([]Span, error) {
+	id, err := ParseTraceID(traceID)
 	if err != nil {
 		return nil, err
 	}
-	spans, err := query(ctx, u)
+	u, err := apiURL("Jaeger", baseURL, "/api/traces/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	body, err := httpGet(ctx, client, "Jaeger", u)
+	if err != nil {
+		return nil, err
+	}
+	spans, err := decodeJaeger(body)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +60,15 @@ func FetchTrace(ctx context.Context, baseURL, traceID string) ([]Span, error) {
 // all their spans, of every service, in one slice. Group them with
 // [TraceIDs] or let [Check] insist that there is exactly one trace.
 func FindTraces(ctx context.Context, baseURL, service string, lookback time.Duration) ([]Span, error) {
+	return findJaeger(ctx, nil, baseURL, service, lookback)
+}
+
+func findJaeger(ctx context.Context, client *http.Client, baseURL, service string, lookback time.Duration) ([]Span, error) {
 	if service == "" {
-		return nil, errors.New("tracetree: FindTraces needs a service name")
+		return nil, errors.New("tracecheck: FindTraces needs a service name")
 	}
 	if lookback <= 0 {
-		return nil, fmt.Errorf("tracetree: FindTraces needs a positive lookback, got %v", lookback)
+		return nil, fmt.Errorf("tracecheck: FindTraces needs a positive lookback, got %v", lookback)
 	}
 	end := time.Now()
 	params := url.Values{}
@@ -64,56 +76,64 @@ func FindTraces(ctx context.Context, baseURL, service string, lookback time.Dura
 	params.Set("start", strconv.FormatInt(end.Add(-lookback).UnixMicro(), 10))
 	params.Set("end", strconv.FormatInt(end.UnixMicro(), 10))
 	params.Set("limit", strconv.Itoa(findLimit))
-	u, err := apiURL(baseURL, "/api/traces", params)
+	u, err := apiURL("Jaeger", baseURL, "/api/traces", params)
 	if err != nil {
 		return nil, err
 	}
-	return query(ctx, u)
+	body, err := httpGet(ctx, client, "Jaeger", u)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJaeger(body)
 }
 
-func apiURL(baseURL, path string, params url.Values) (string, error) {
+func apiURL(backend, baseURL, path string, params url.Values) (string, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
-		return "", fmt.Errorf("tracetree: invalid Jaeger URL %q: %w", baseURL, err)
+		return "", fmt.Errorf("tracecheck: invalid %s URL %q: %w", backend, baseURL, err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("tracetree: invalid Jaeger URL %q: want http:// or https://", baseURL)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("tracecheck: invalid %s URL %q: want an http:// or https:// URL with a host", backend, baseURL)
 	}
 	u.Path += path
 	u.RawQuery = params.Encode()
 	return u.String(), nil
 }
 
-// query performs one GET against the query API. Each call uses its own
+// httpGet performs one GET and returns the body of a 200 answer; a 404
+// becomes ErrTraceNotFound. Without a client, each call uses its own
 // transport without keep-alive so that no idle connection outlives it.
-func query(ctx context.Context, u string) ([]Span, error) {
+func httpGet(ctx context.Context, client *http.Client, backend, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: %w", err)
+		return nil, fmt.Errorf("tracecheck: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DisableKeepAlives = true
-	defer transport.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if client == nil {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.DisableKeepAlives = true
+		defer transport.CloseIdleConnections()
+		client = &http.Client{Transport: transport}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: query Jaeger: %w", err)
+		return nil, fmt.Errorf("tracecheck: query %s: %w", backend, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxResponseBytes)+1))
 	if err != nil {
-		return nil, fmt.Errorf("tracetree: read Jaeger response: %w", err)
+		return nil, fmt.Errorf("tracecheck: read %s response: %w", backend, err)
 	}
 	if len(body) > maxResponseBytes {
-		return nil, fmt.Errorf("tracetree: Jaeger response from %s exceeds %d bytes", u, maxResponseBytes)
+		return nil, fmt.Errorf("tracecheck: %s response from %s exceeds %d bytes", backend, u, maxResponseBytes)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, fmt.Errorf("%w: GET %s: %s", ErrTraceNotFound, u, snippet(body))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("tracetree: GET %s: %s: %s", u, resp.Status, snippet(body))
+		return nil, fmt.Errorf("tracecheck: GET %s: %s: %s", u, resp.Status, snippet(body))
 	}
-	return decodeJaeger(body)
+	return body, nil
 }
 
 func snippet(body []byte) string {
@@ -188,14 +208,14 @@ func decodeJaeger(body []byte) ([]Span, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&resp); err != nil {
-		return nil, fmt.Errorf("tracetree: decode Jaeger response: %w", err)
+		return nil, fmt.Errorf("tracecheck: decode Jaeger response: %w", err)
 	}
 	if len(resp.Errors) > 0 && len(resp.Data) == 0 {
 		msgs := make([]string, 0, len(resp.Errors))
 		for _, e := range resp.Errors {
 			msgs = append(msgs, fmt.Sprintf("%d %s", e.Code, e.Msg))
 		}
-		return nil, fmt.Errorf("tracetree: Jaeger reported: %s", strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("tracecheck: Jaeger reported: %s", strings.Join(msgs, "; "))
 	}
 	var out []Span
 	for _, t := range resp.Data {
@@ -216,7 +236,7 @@ func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span,
 		SpanID:  normalizeID(js.SpanID, 16),
 		Name:    js.OperationName,
 		// Jaeger writes no span.kind tag for OpenTelemetry's unspecified kind.
-		Kind:     "unspecified",
+		Kind:     KindUnspecified,
 		Start:    time.UnixMicro(js.StartTime).UTC(),
 		Duration: time.Duration(max(js.Duration, 0)) * time.Microsecond,
 	}
@@ -227,7 +247,7 @@ func convertJaegerSpan(js jaegerSpan, processes map[string]jaegerProcess) (Span,
 	for _, tag := range js.Tags {
 		value, err := tagString(tag)
 		if err != nil {
-			return Span{}, fmt.Errorf("tracetree: span %s tag %q: %w", s.SpanID, tag.Key, err)
+			return Span{}, fmt.Errorf("tracecheck: span %s tag %q: %w", s.SpanID, tag.Key, err)
 		}
 		switch tag.Key {
 		case "span.kind":

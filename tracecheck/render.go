@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"fmt"
@@ -21,12 +21,16 @@ func Render(w io.Writer, spans []Span) error {
 	return err
 }
 
-func renderString(spans []Span) string {
+func renderString(spans []Span) string { return renderRemote(spans, nil) }
+
+// renderRemote is renderString where the spans whose ids are in remote
+// continue a parent in another process.
+func renderRemote(spans []Span, remote map[string]bool) string {
 	if len(spans) == 0 {
 		return "no spans\n"
 	}
 	var b strings.Builder
-	for i, t := range buildTraces(spans) {
+	for i, t := range buildTracesRemote(spans, remote) {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -123,6 +127,8 @@ func (t *tree) row(n *node, treePrefix string) row {
 	case markCycle:
 		r.label = treePrefix + "(cycle) " + s.Name
 		notes = append(notes, "parent chain loops via "+s.ParentSpanID)
+	case markRemote:
+		notes = append(notes, "parent "+s.ParentSpanID+" in another process")
 	}
 	if s.StatusError {
 		r.status = "ERROR"

@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"sort"
@@ -13,6 +13,8 @@ const (
 	KindClient   = "client"
 	KindProducer = "producer"
 	KindConsumer = "consumer"
+	// KindUnspecified is a span that has no kind set.
+	KindUnspecified = "unspecified"
 )
 
 // Span is one span of a trace, independent of where it was read from.
@@ -25,7 +27,7 @@ type Span struct {
 	// Service is the service.name of the resource that produced the span.
 	Service string
 	Name    string
-	// Kind is one of the Kind constants, or "unspecified".
+	// Kind is one of the Kind constants.
 	Kind     string
 	Start    time.Time
 	Duration time.Duration

@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"context"
@@ -266,6 +266,8 @@ func TestFindTraces(t *testing.T) {
 }
 
 func TestQueryRejectsHugeResponse(t *testing.T) {
+	defer func(n int) { maxResponseBytes = n }(maxResponseBytes)
+	maxResponseBytes = 4 << 20
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		chunk := []byte(strings.Repeat(" ", 1<<20))
 		for range maxResponseBytes/len(chunk) + 2 {

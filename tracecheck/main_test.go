@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"testing"

@@ -1,8 +1,9 @@
-package tracetree
+package tracecheck
 
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -78,4 +79,40 @@ func TestFromSDK(t *testing.T) {
 		t.Errorf("unfinished span = %+v", run)
 	}
 	running.End()
+}
+
+func TestRecorder(t *testing.T) {
+	rec := NewRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "svc"))))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	ctx, a := tp.Tracer("t").Start(context.Background(), "a")
+	_, b := tp.Tracer("t").Start(ctx, "b")
+	if len(rec.Spans()) != 0 {
+		t.Fatal("recorded a span before it ended")
+	}
+	b.End()
+	a.End()
+	_, other := tp.Tracer("t").Start(context.Background(), "other")
+	other.End()
+
+	spans := rec.Spans()
+	if len(spans) != 3 || spans[0].Name != "b" || spans[1].Name != "a" || spans[0].Service != "svc" {
+		t.Fatalf("Spans = %+v", spans)
+	}
+	spans[0].Name = "changed"
+	if rec.Spans()[0].Name != "b" {
+		t.Error("Spans returned the recorder's own slice")
+	}
+	got, err := rec.Trace(context.Background(), strings.ToUpper(a.SpanContext().TraceID().String()))
+	if err != nil || len(got) != 2 {
+		t.Errorf("Trace = %d spans, %v; want a and b", len(got), err)
+	}
+	if err := rec.ForceFlush(context.Background()); err != nil {
+		t.Error(err)
+	}
+	rec.Reset()
+	if len(rec.Spans()) != 0 {
+		t.Error("Reset kept spans")
+	}
 }

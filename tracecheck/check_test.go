@@ -1,4 +1,4 @@
-package tracetree
+package tracecheck
 
 import (
 	"errors"
@@ -71,7 +71,13 @@ func TestCheckReportsDiff(t *testing.T) {
 	msg := me.Error()
 	for _, part := range []string{
 		"trace does not match the expectation (10 problems):\n  trace ids:",
-		"expected:\n  POST /orders [frontend] (server)\n     send orders [frontend] (producer)\n        process orders [billing] (consumer) ERROR\n           UPDATE accounts [billing] (client)\n     GET /stock [frontend] (client)\nfound:\n  trace ",
+		"expected:\n" +
+			"  ok       frontend:POST /orders (server)\n" +
+			"  MISSING    > frontend:send orders (producer) {messaging.message.id, messaging.system=pulsar}\n" +
+			"  WRONG        > billing:process orders (consumer, error) {messaging.destination.name=orders}\n" +
+			"  WRONG          > billing:UPDATE accounts (client) {db.namespace, db.system.name=postgresql}\n" +
+			"  ok         > frontend:GET /stock (client)\n" +
+			"found:\n  trace ",
 		"  (orphan) process orders",
 		"  trace 0af7651916cd43dd8448eb211c80319c  1 span, 1 service, 1.000ms",
 	} {
@@ -157,11 +163,14 @@ func TestCheckRejectsInvalidExpectation(t *testing.T) {
 		"unknown link":        {Spans: []ExpectedSpan{{Service: "s", Name: "root", Links: []SpanRef{{"s", "nope"}}}}},
 		"negative count":      {Spans: []ExpectedSpan{root, {Service: "s", Name: "a", Parent: SpanRef{"s", "root"}, Count: -1}}},
 		"root counted twice":  {Spans: []ExpectedSpan{{Service: "s", Name: "root", Count: 2}}},
+		"unknown kind":        {Spans: []ExpectedSpan{{Service: "s", Name: "root", Kind: "Server"}}},
+		"indirect root":       {Spans: []ExpectedSpan{{Service: "s", Name: "root", Indirect: true}}},
+		"bad trace id":        {Spans: []ExpectedSpan{root}, TraceID: "4BF92F3577B34DA6A3CE929D0E0E4736"},
 	}
 	for name, want := range cases {
 		err := Check(orderTrace(), want)
 		var me *MismatchError
-		if err == nil || errors.As(err, &me) || !strings.Contains(err.Error(), "invalid expectation") {
+		if err == nil || errors.As(err, &me) || !errors.Is(err, ErrInvalidExpectation) {
 			t.Errorf("%s: Check = %v, want an invalid-expectation error", name, err)
 		}
 	}
