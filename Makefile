@@ -4,7 +4,7 @@ GO        ?= go
 PKGS      ?= ./...
 # Every Go module of the repository: the library, its examples, the
 # integration tests over real servers, and the Jaeger build wrapper.
-MODULES   := $(patsubst %/go.mod,%,$(shell git ls-files '*go.mod' 'go.mod'))
+MODULES   := . $(patsubst %/go.mod,%,$(shell git ls-files '*/go.mod'))
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench.out
 
@@ -18,7 +18,8 @@ run: ## run the pipeline example on embedded brokers and print its trace
 
 # each runs $(1) in every module that has packages (tools/jaeger only pins a build).
 each = set -e; for m in $(MODULES); do \
-	if [ -z "$$(cd $$m && $(GO) list $(PKGS) 2>/dev/null)" ]; then echo "== $$m: no packages"; continue; fi; \
+	pkgs=$$(cd $$m && $(GO) list $(PKGS) 2>/dev/null) || { echo "== $$m: go list failed"; (cd $$m && $(GO) list $(PKGS)); exit 1; }; \
+	if [ -z "$$pkgs" ]; then echo "== $$m: no packages"; continue; fi; \
 	echo "== $$m"; (cd $$m && $(1)); done
 
 test: ## all tests of every module with the race detector (broker tests skip when their server is down)
