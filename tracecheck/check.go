@@ -3,6 +3,7 @@ package tracecheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -238,7 +239,7 @@ func (c *checker) run(spans []Span) {
 		}
 		c.add("trace ids: want %d, found %d: %s", wantTraces, len(ids), strings.Join(parts, ", "))
 	}
-	if want.TraceID != "" && len(spans) > 0 && !contains(ids, want.TraceID) {
+	if want.TraceID != "" && len(spans) > 0 && !slices.Contains(ids, want.TraceID) {
 		c.add("trace id: want %s, found %s", want.TraceID, strings.Join(ids, ", "))
 	}
 
@@ -412,15 +413,6 @@ func (c *checker) checkServices(spans []Span) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func linksTo(s *Span, target SpanRef, byRef map[SpanRef][]*Span) bool {
 	for _, l := range s.Links {
 		for _, t := range byRef[target] {
@@ -546,7 +538,8 @@ func (x Expectation) validate() error {
 
 // String returns the expectation in the chain syntax that [Parse] reads:
 // the first chain follows the first child of every span from the root, and
-// each further child starts a chain of its own from its parent.
+// each further child starts a chain of its own from its parent. TraceID and
+// Services have no place in the syntax and are left out.
 func (x Expectation) String() string {
 	if x.nothing {
 		return "nothing"

@@ -88,30 +88,30 @@ func TestJaegerRoundTrip(t *testing.T) {
 	queryURL, otlpURL := liveJaeger(t)
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	frontendName := "tracetree-frontend-" + hex.EncodeToString(suffix)
-	billingName := "tracetree-billing-" + hex.EncodeToString(suffix)
+	frontendName := "tracecheck-frontend-" + hex.EncodeToString(suffix)
+	billingName := "tracecheck-billing-" + hex.EncodeToString(suffix)
 
 	ctx := context.Background()
 	frontend, recF := livePipeline(t, otlpURL, frontendName)
 	billing, recB := livePipeline(t, otlpURL, billingName)
 
-	rootCtx, root := frontend.Tracer("tracetree").Start(ctx, "POST /orders", trace.WithSpanKind(trace.SpanKindServer),
+	rootCtx, root := frontend.Tracer("tracecheck").Start(ctx, "POST /orders", trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("http.request.method", "POST"), attribute.Int("http.response.status_code", 202)))
-	sendCtx, send := frontend.Tracer("tracetree").Start(rootCtx, "send orders", trace.WithSpanKind(trace.SpanKindProducer),
+	sendCtx, send := frontend.Tracer("tracecheck").Start(rootCtx, "send orders", trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.system", "pulsar"), attribute.Bool("retry", false),
 			attribute.Float64("ratio", 0.25), attribute.StringSlice("tags", []string{"a", "b"})))
 	time.Sleep(time.Millisecond)
 	send.End()
-	processCtx, process := billing.Tracer("tracetree").Start(sendCtx, "process orders", trace.WithSpanKind(trace.SpanKindConsumer),
+	processCtx, process := billing.Tracer("tracecheck").Start(sendCtx, "process orders", trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithLinks(trace.Link{SpanContext: send.SpanContext(), Attributes: []attribute.KeyValue{attribute.String("why", "batch")}}))
-	_, db := billing.Tracer("tracetree").Start(processCtx, "UPDATE accounts", trace.WithSpanKind(trace.SpanKindClient))
+	_, db := billing.Tracer("tracecheck").Start(processCtx, "UPDATE accounts", trace.WithSpanKind(trace.SpanKindClient))
 	db.SetStatus(codes.Error, "deadlock detected")
 	db.End()
 	foreign := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c},
 		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
 	})
-	_, internal := billing.Tracer("tracetree").Start(processCtx, "compute", trace.WithLinks(trace.Link{SpanContext: foreign}))
+	_, internal := billing.Tracer("tracecheck").Start(processCtx, "compute", trace.WithLinks(trace.Link{SpanContext: foreign}))
 	internal.AddEvent("cache miss", trace.WithAttributes(attribute.String("key", "k1")))
 	internal.End()
 	process.SetStatus(codes.Ok, "")
@@ -254,4 +254,46 @@ func saveRawTrace(t *testing.T, queryURL, traceID, path string) {
 	if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestJaegerLinkedTraceLive sends a request whose consumer starts a trace
+// of its own with a link to the producer, and checks it in a real Jaeger
+// with Await, which must find the consumer's trace by its service.
+func TestJaegerLinkedTraceLive(t *testing.T) {
+	queryURL, otlpURL := liveJaeger(t)
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	gatewayName := "tracecheck-gateway-" + hex.EncodeToString(suffix)
+	workerName := "tracecheck-worker-" + hex.EncodeToString(suffix)
+	ctx := context.Background()
+	gateway, _ := livePipeline(t, otlpURL, gatewayName)
+	worker, _ := livePipeline(t, otlpURL, workerName)
+
+	rootCtx, root := gateway.Tracer("tracecheck").Start(ctx, "POST /v1/process", trace.WithSpanKind(trace.SpanKindServer))
+	_, send := gateway.Tracer("tracecheck").Start(rootCtx, "send jobs", trace.WithSpanKind(trace.SpanKindProducer))
+	send.End()
+	root.End()
+	pctx, process := worker.Tracer("tracecheck").Start(ctx, "process jobs", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: send.SpanContext()}))
+	_, db := worker.Tracer("tracecheck").Start(pctx, "UPDATE jobs", trace.WithSpanKind(trace.SpanKindClient))
+	db.End()
+	process.End()
+	shutdownCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := gateway.Shutdown(shutdownCtx); err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.Shutdown(shutdownCtx); err != nil {
+		t.Fatal(err)
+	}
+
+	want := MustParse(gatewayName + ":POST /v1/process (server) > " + gatewayName + ":send jobs (producer) ~> " +
+		workerName + ":process jobs (consumer) > " + workerName + ":UPDATE jobs (client)")
+	spans, err := Await(ctx, NewJaegerSource(queryURL), root.SpanContext().TraceID().String(), want, WithTimeout(20*time.Second))
+	if err != nil {
+		t.Fatalf("Await:\n%v", err)
+	}
+	var b strings.Builder
+	_ = Render(&b, spans)
+	t.Logf("linked traces in Jaeger:\n%s", b.String())
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ func TestAwaitFollowsLinksInRecorder(t *testing.T) {
 	}
 	if ids := TraceIDs(spans); len(spans) != 4 || len(ids) != 2 {
 		t.Errorf("Await: %d spans in traces %v, want 4 in 2", len(spans), ids)
+	}
+	if got := renderString(spans); !strings.Contains(got, "link -> gateway send jobs in trace "+id) {
+		t.Errorf("the link to the other trace is not named:\n%s", got)
 	}
 	// Without a linked root in the expectation only the trace itself is read.
 	spans, err = Await(context.Background(), w.rec, id, MustParse("gateway:POST /v1/process > gateway:send jobs"), fastPoll)

@@ -30,7 +30,11 @@ func renderRemote(spans []Span, remote map[string]bool) string {
 		return "no spans\n"
 	}
 	var b strings.Builder
-	for i, t := range buildTracesRemote(spans, remote) {
+	traces := buildTracesRemote(spans, remote)
+	for _, t := range traces {
+		t.others = traces
+	}
+	for i, t := range traces {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -144,11 +148,18 @@ func (t *tree) row(n *node, treePrefix string) row {
 }
 
 // describeLink names a linked span by service and name when it is part of
-// this trace, and by its ids otherwise.
+// this trace, by service, name and trace when it is part of another trace
+// rendered with it, and by its ids otherwise.
 func (t *tree) describeLink(l Link) string {
-	if l.TraceID == t.id {
-		if target, ok := t.byID[l.SpanID]; ok {
-			return target.Service + " " + target.Name
+	for _, o := range append([]*tree{t}, t.others...) {
+		if o.id != l.TraceID {
+			continue
+		}
+		if target, ok := o.byID[l.SpanID]; ok {
+			if o == t {
+				return target.Service + " " + target.Name
+			}
+			return target.Service + " " + target.Name + " in trace " + o.id
 		}
 	}
 	return l.TraceID + "/" + l.SpanID

@@ -32,6 +32,8 @@ type tree struct {
 	orphans    []*node
 	cycles     []*node
 	start, end time.Time
+	// others are the traces rendered with this one, for naming links.
+	others []*tree
 }
 
 // buildTraces groups spans by trace id and arranges each group as a tree.
