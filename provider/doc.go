@@ -71,7 +71,8 @@
 //	                                                                            WithResourceAttributes
 //	sampler                   OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG      WithSampler, WithSampleRatio (parent-based, 1)
 //	propagators               OTEL_PROPAGATORS                                  WithPropagator (tracecontext,baggage)
-//	span exporters            OTEL_TRACES_EXPORTER  (otlp|console|none)         WithTracesExporter, WithConsoleExporter (otlp)
+//	span exporters            OTEL_TRACES_EXPORTER  (otlp|console|tree|none)    WithTracesExporter, WithConsoleExporter,
+//	                                                                            WithTreeExporter (otlp)
 //	metric exporters          OTEL_METRICS_EXPORTER (otlp|console|none)         WithMetricsExporter, WithConsoleExporter (otlp)
 //	log exporters             OTEL_LOGS_EXPORTER    (otlp|console|none)         WithLogsExporter, WithConsoleExporter (otlp)
 //	OTLP base URL             OTEL_EXPORTER_OTLP_ENDPOINT                       WithEndpoint (https://localhost:4318)

@@ -38,7 +38,10 @@ const (
 const (
 	exporterOTLP    = "otlp"
 	exporterConsole = "console"
-	exporterNone    = "none"
+	// exporterTree prints each finished trace as a compact tree: the
+	// OpenTelemetry specification keeps "console" for its own format.
+	exporterTree = "tree"
+	exporterNone = "none"
 )
 
 // OTLP transport protocols.

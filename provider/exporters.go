@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // spanExporters is the one place where span exporters are chosen by name.
@@ -21,6 +23,7 @@ import (
 var spanExporters = []namedExporter[sdktrace.SpanExporter]{
 	{exporterOTLP, newOTLPSpanExporter},
 	{exporterConsole, newConsoleSpanExporter},
+	{exporterTree, newTreeSpanExporter},
 }
 
 // namedExporter is an exporter that OTEL_*_EXPORTER can name. build must not
@@ -86,6 +89,12 @@ func newConsoleSpanExporter(_ context.Context, c *config) (sdktrace.SpanExporter
 		return nil, fmt.Errorf("provider: console span exporter: %w", err)
 	}
 	return exp, nil
+}
+
+// newTreeSpanExporter prints traces as trees to the console writer: one
+// block per trace (this service's part of it), a line per span.
+func newTreeSpanExporter(_ context.Context, c *config) (sdktrace.SpanExporter, error) {
+	return tracecheck.NewTreeExporter(consoleWriter(c)), nil
 }
 
 func newOTLPSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, error) {

@@ -207,8 +207,23 @@ func WithConsoleExporter(w io.Writer) Option {
 	})
 }
 
+// WithTreeExporter is for local development: each finished trace, this
+// service's part of it, is written to w as a compact tree (a line per span
+// with its service, kind, duration, status and place on the time line)
+// instead of being sent over OTLP. Metrics and logs keep their exporters.
+// OTEL_TRACES_EXPORTER, when set, decides; a "tree" there writes to w too.
+// Like the console exporter, output is batched and never holds up the code
+// that ends spans.
+func WithTreeExporter(w io.Writer) Option {
+	return optionFunc(func(c *config) {
+		c.consoleWriter = w
+		c.traces = []string{exporterTree}
+	})
+}
+
 // WithTracesExporter sets the default span exporters by name, exactly as
-// OTEL_TRACES_EXPORTER would: "otlp" (the default), "console" or "none".
+// OTEL_TRACES_EXPORTER would: "otlp" (the default), "console" (the
+// specification's JSON), "tree" (see [WithTreeExporter]) or "none".
 // OTEL_TRACES_EXPORTER wins over it. Use "none" together with
 // WithSpanExporter or WithSpanProcessor to replace OTLP, for example in tests.
 func WithTracesExporter(names ...string) Option {

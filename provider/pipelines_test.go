@@ -34,6 +34,40 @@ func TestConsoleExporter(t *testing.T) {
 	}
 }
 
+// The tree exporter prints a trace as a compact tree, not the console's
+// JSON, and "tree" in OTEL_TRACES_EXPORTER writes to the same writer.
+func TestTreeExporter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+	}{{"option", ""}, {"env", "tree"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("OTEL_TRACES_EXPORTER", tc.env)
+			}
+			var buf bytes.Buffer
+			p := start(t, provider.WithServiceName("checkout"), provider.WithTreeExporter(&buf), provider.WithMetricsExporter("none"), provider.WithoutGlobals())
+			ctx, root := p.TracerProvider().Tracer("tree-test").Start(context.Background(), "POST /orders")
+			_, child := p.TracerProvider().Tracer("tree-test").Start(ctx, "charge card")
+			child.End()
+			root.End()
+			shutdown(t, p)
+			out := buf.String()
+			if strings.Contains(out, `"Name"`) {
+				t.Fatalf("tree output is the console's JSON:\n%s", out)
+			}
+			for _, want := range []string{"POST /orders", "`- charge card", "checkout", root.SpanContext().TraceID().String()} {
+				if !strings.Contains(out, want) {
+					t.Errorf("tree output lacks %q:\n%s", want, out)
+				}
+			}
+			if n := strings.Count(out, "\n"); n > 10 {
+				t.Errorf("%d lines for two spans:\n%s", n, out)
+			}
+		})
+	}
+}
+
 func TestConsoleFromEnvUsesConfiguredWriter(t *testing.T) {
 	t.Setenv("OTEL_TRACES_EXPORTER", "console")
 	t.Setenv("OTEL_METRICS_EXPORTER", "none")

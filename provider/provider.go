@@ -21,6 +21,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/asynctrace/asynctrace"
 )
 
 // ScopeName is the instrumentation scope of the log records that
@@ -209,6 +211,21 @@ func (p *Provider) Propagator() propagation.TextMapPropagator {
 		return propagation.NewCompositeTextMapPropagator()
 	}
 	return p.prop
+}
+
+// Options returns the asynctrace options that point an adapter at this
+// Provider's tracer provider, meter provider and propagator, followed by
+// extra. A service started with the globals installed needs none of them;
+// one started [WithoutGlobals] (several services in one process, tests)
+// passes them to every adapter:
+//
+//	producer = pulsartrace.WrapProducer(producer, p.Options()...)
+func (p *Provider) Options(extra ...asynctrace.Option) []asynctrace.Option {
+	return append([]asynctrace.Option{
+		asynctrace.WithTracerProvider(p.TracerProvider()),
+		asynctrace.WithMeterProvider(p.MeterProvider()),
+		asynctrace.WithPropagators(p.Propagator()),
+	}, extra...)
 }
 
 // Resource returns the resource shared by all signals, or nil when

@@ -22,7 +22,7 @@ func TestSpanExporterRegistryIsTheOnePlace(t *testing.T) {
 	t.Cleanup(func() { spanExporters = saved })
 
 	_, err := Start(context.Background(), WithoutGlobals(), WithTracesExporter("zipkin"))
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "(want otlp, console, memory or none)") {
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "(want otlp, console, tree, memory or none)") {
 		t.Errorf("unknown name: %v, want the registered names listed", err)
 	}
 

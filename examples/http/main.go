@@ -6,7 +6,7 @@
 //	`- GET                    frontend  client
 //	   `- GET /v1/orders/{id}  api       server
 //
-//	go run ./examples/http
+//	cd examples && go run ./http
 package main
 
 import (
@@ -21,9 +21,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
-	"github.com/asynctrace/asynctrace/examples/internal/demo"
 	"github.com/asynctrace/asynctrace/httptrace"
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func main() {
@@ -34,16 +33,21 @@ func main() {
 }
 
 // run makes one call, prints what happened and returns the spans.
-func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
-	return demo.Run(ctx, out, call)
+func run(ctx context.Context, out io.Writer) ([]tracecheck.Span, error) {
+	services := newServices()
+	if err := call(ctx, services, out); err != nil {
+		_, _ = services.finish(io.Discard)
+		return nil, err
+	}
+	return services.finish(out)
 }
 
-func call(ctx context.Context, services *demo.Services, out io.Writer) error {
-	frontend, err := services.Start(ctx, "frontend")
+func call(ctx context.Context, services *services, out io.Writer) error {
+	frontend, err := services.start(ctx, "frontend")
 	if err != nil {
 		return err
 	}
-	api, err := services.Start(ctx, "api")
+	api, err := services.start(ctx, "api")
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func TestMain(m *testing.M) {
@@ -22,18 +22,18 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	work := tracetree.SpanRef{Service: "frontend", Name: "render page"}
-	client := tracetree.SpanRef{Service: "frontend", Name: "GET"}
-	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
-		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
-		{Service: client.Service, Name: client.Name, Kind: tracetree.KindClient, Parent: work},
-		{Service: "api", Name: "GET /v1/orders/{id}", Kind: tracetree.KindServer, Parent: client,
+	work := tracecheck.SpanRef{Service: "frontend", Name: "render page"}
+	client := tracecheck.SpanRef{Service: "frontend", Name: "GET"}
+	err = tracecheck.Check(spans, tracecheck.Expectation{Spans: []tracecheck.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracecheck.KindInternal},
+		{Service: client.Service, Name: client.Name, Kind: tracecheck.KindClient, Parent: work},
+		{Service: "api", Name: "GET /v1/orders/{id}", Kind: tracecheck.KindServer, Parent: client,
 			Attributes: map[string]string{"http.route": "/v1/orders/{id}", "http.response.status_code": "200"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := tracetree.TraceIDs(spans)
+	ids := tracecheck.TraceIDs(spans)
 	if len(ids) != 1 || !bytes.Contains(out.Bytes(), []byte("traceresponse: 00-"+ids[0]+"-")) {
 		t.Errorf("the traceresponse header does not carry trace %v:\n%s", ids, out.String())
 	}

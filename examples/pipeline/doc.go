@@ -39,7 +39,7 @@
 //
 // # Run it
 //
-//	go run ./examples/pipeline
+//	cd examples && go run ./pipeline
 //
 // starts every service in one process on embedded brokers (an in-process
 // Pulsar broker from pulsartrace/pulsartest, a Watermill GoChannel and the

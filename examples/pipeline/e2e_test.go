@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // The end-to-end check reads what the services of a scripts/e2e.sh run
@@ -54,11 +54,11 @@ func TestE2ETraceInJaeger(t *testing.T) {
 		lastChanged = time.Now()
 	)
 	for {
-		spans, err := tracetree.FetchTrace(ctx, *e2eJaeger, *e2eTrace)
+		spans, err := tracecheck.FetchTrace(ctx, *e2eJaeger, *e2eTrace)
 		if err == nil {
-			if lastErr = tracetree.Check(spans, want); lastErr == nil {
+			if lastErr = tracecheck.Check(spans, want); lastErr == nil {
 				var b strings.Builder
-				_ = tracetree.Render(&b, spans)
+				_ = tracecheck.Render(&b, spans)
 				t.Logf("trace %s in Jaeger matches the expected tree:\n%s", *e2eTrace, b.String())
 				return
 			}
@@ -88,23 +88,23 @@ func TestE2EUnsampledLeavesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
 	defer cancel()
-	spans, err := tracetree.FetchTrace(ctx, *e2eJaeger, *e2eUnsampled)
+	spans, err := tracecheck.FetchTrace(ctx, *e2eJaeger, *e2eUnsampled)
 	if err == nil {
 		var b strings.Builder
-		_ = tracetree.Render(&b, spans)
+		_ = tracecheck.Render(&b, spans)
 		t.Errorf("Jaeger holds %d spans of the unsampled trace %s:\n%s", len(spans), *e2eUnsampled, b.String())
-	} else if !errors.Is(err, tracetree.ErrTraceNotFound) {
+	} else if !errors.Is(err, tracecheck.ErrTraceNotFound) {
 		t.Fatalf("fetching the unsampled trace: %v", err)
 	}
 	topo := e2eTopology()
 	for _, svc := range []string{topo.GatewayService, topo.WorkerService, topo.RouterService, topo.NotifierService} {
-		spans, err := tracetree.FindTraces(ctx, *e2eJaeger, svc, time.Hour)
+		spans, err := tracecheck.FindTraces(ctx, *e2eJaeger, svc, time.Hour)
 		if err != nil {
 			t.Fatalf("traces of %s: %v", svc, err)
 		}
-		if ids := tracetree.TraceIDs(spans); len(ids) != 1 || ids[0] != *e2eTrace {
+		if ids := tracecheck.TraceIDs(spans); len(ids) != 1 || ids[0] != *e2eTrace {
 			var b strings.Builder
-			_ = tracetree.Render(&b, spans)
+			_ = tracecheck.Render(&b, spans)
 			t.Errorf("service %s took part in traces %v, want only the sampled %s:\n%s", svc, ids, *e2eTrace, b.String())
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 // stderr receives the logs of the broker clients and of the example itself.
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 type result struct {
 	submitted  submitted
 	completion completion
-	spans      []tracetree.Span
+	spans      []tracecheck.Span
 }
 
 // runOnce starts the pipeline, sends one job, waits for it and prints its
@@ -100,13 +100,13 @@ func processOne(ctx context.Context, cfg config, out io.Writer) (res result, err
 		now, cancel := context.WithCancel(context.Background())
 		cancel() // take what ended so far, without waiting
 		spans, _ := p.collector.Take(now, traceID)
-		res.spans = tracetree.FromSDK(spans)
+		res.spans = tracecheck.FromSDK(spans)
 		printTrace(out, res.spans)
 		return res, fmt.Errorf("job %s did not complete within %s (%w); the spans above are what was recorded", res.submitted.JobID, cfg.timeout, err)
 	}
 	fmt.Fprintf(out, "job %s completed by %s\n\n", res.completion.JobID, cfg.topo.NotifierService)
 	spans, complete := p.collector.Take(waitCtx, traceID)
-	res.spans = tracetree.FromSDK(spans)
+	res.spans = tracecheck.FromSDK(spans)
 	printTrace(out, res.spans)
 	if !complete {
 		return res, fmt.Errorf("spans of trace %s were still open after %s", res.submitted.TraceID, cfg.timeout)
@@ -115,12 +115,12 @@ func processOne(ctx context.Context, cfg config, out io.Writer) (res result, err
 }
 
 // printTrace renders spans, or says that there are none.
-func printTrace(out io.Writer, spans []tracetree.Span) {
+func printTrace(out io.Writer, spans []tracecheck.Span) {
 	if len(spans) == 0 {
 		fmt.Fprintln(out, "no spans recorded (the trace was not sampled)")
 		return
 	}
-	if err := tracetree.Render(out, spans); err != nil {
+	if err := tracecheck.Render(out, spans); err != nil {
 		fmt.Fprintln(out, "rendering the trace:", err)
 	}
 }
@@ -147,7 +147,7 @@ func serve(ctx context.Context, cfg config, out io.Writer) (err error) {
 			spans, _ := p.collector.Take(takeCtx, traceID)
 			cancel()
 			fmt.Fprintf(out, "\njob %s completed\n", c.JobID)
-			printTrace(out, tracetree.FromSDK(spans))
+			printTrace(out, tracecheck.FromSDK(spans))
 		}
 	}
 }

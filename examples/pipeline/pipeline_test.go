@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func init() {
@@ -41,11 +41,11 @@ func TestPipelineTraceCrossesEveryHop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pipeline: %v\n%s", err, out.String())
 	}
-	if err := tracetree.Check(res.spans, expectedTrace(cfg.topo, "watermill")); err != nil {
+	if err := tracecheck.Check(res.spans, expectedTrace(cfg.topo, "watermill")); err != nil {
 		t.Fatal(err)
 	}
 	// The trace the caller is told about is the one that was recorded.
-	if ids := tracetree.TraceIDs(res.spans); len(ids) != 1 || ids[0] != res.submitted.TraceID {
+	if ids := tracecheck.TraceIDs(res.spans); len(ids) != 1 || ids[0] != res.submitted.TraceID {
 		t.Errorf("trace ids %v, gateway answered %s", ids, res.submitted.TraceID)
 	}
 	if !strings.Contains(res.submitted.TraceResponse, res.submitted.TraceID) || !strings.HasSuffix(res.submitted.TraceResponse, "-01") {
@@ -112,7 +112,7 @@ func TestPipelineOverRedisStreams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pipeline: %v\n%s", err, out.String())
 	}
-	if err := tracetree.Check(res.spans, expectedTrace(cfg.topo, "redis")); err != nil {
+	if err := tracecheck.Check(res.spans, expectedTrace(cfg.topo, "redis")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@
 // PUBSUB_EMULATOR_HOST names an emulator, and exports the spans over OTLP
 // too when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 //
-//	go run ./examples/pubsub
+//	cd examples && go run ./pubsub
 package main
 
 import (
@@ -28,9 +28,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/asynctrace/asynctrace/examples/internal/demo"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 const (
@@ -48,24 +47,27 @@ func main() {
 
 // run publishes and receives one message, prints what happened and returns
 // the spans.
-func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
+func run(ctx context.Context, out io.Writer) ([]tracecheck.Span, error) {
 	addr := os.Getenv("PUBSUB_EMULATOR_HOST")
 	if addr == "" {
 		srv := pstest.NewServerWithAddress("127.0.0.1:0")
 		defer srv.Close()
 		addr = srv.Addr
 	}
-	return demo.Run(ctx, out, func(ctx context.Context, services *demo.Services, out io.Writer) error {
-		return exchange(ctx, services, addr, out)
-	})
+	services := newServices()
+	if err := exchange(ctx, services, addr, out); err != nil {
+		_, _ = services.finish(io.Discard)
+		return nil, err
+	}
+	return services.finish(out)
 }
 
-func exchange(ctx context.Context, services *demo.Services, addr string, out io.Writer) error {
-	orders, err := services.Start(ctx, "orders")
+func exchange(ctx context.Context, services *services, addr string, out io.Writer) error {
+	orders, err := services.start(ctx, "orders")
 	if err != nil {
 		return err
 	}
-	mailer, err := services.Start(ctx, "mailer")
+	mailer, err := services.start(ctx, "mailer")
 	if err != nil {
 		return err
 	}
@@ -90,7 +92,7 @@ func exchange(ctx context.Context, services *demo.Services, addr string, out io.
 
 	// orders: a traced publisher. Stop it, not the wrapped one, so that every
 	// send span ends.
-	publisher := pubsubtrace.WrapPublisher(client.Publisher(topicName), demo.Options(orders)...)
+	publisher := pubsubtrace.WrapPublisher(client.Publisher(topicName), orders.Options()...)
 	sendCtx, work := orders.TracerProvider().Tracer("orders").Start(ctx, "place order")
 	id, err := publisher.Publish(sendCtx, &pubsub.Message{Data: []byte(`{"order":1}`)}).Get(sendCtx)
 	work.End()
@@ -110,7 +112,7 @@ func exchange(ctx context.Context, services *demo.Services, addr string, out io.
 		received = trace.SpanContextFromContext(ctx)
 		pubsubtrace.Ack(ctx, m)
 		cancel()
-	}, demo.Options(mailer)...))
+	}, mailer.Options()...))
 	if err != nil {
 		return err
 	}

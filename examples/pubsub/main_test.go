@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func TestMain(m *testing.M) {
@@ -29,13 +29,13 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	work := tracetree.SpanRef{Service: "orders", Name: "place order"}
-	send := tracetree.SpanRef{Service: "orders", Name: "send " + topicID}
-	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
-		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
-		{Service: send.Service, Name: send.Name, Kind: tracetree.KindProducer, Parent: work,
+	work := tracecheck.SpanRef{Service: "orders", Name: "place order"}
+	send := tracecheck.SpanRef{Service: "orders", Name: "send " + topicID}
+	err = tracecheck.Check(spans, tracecheck.Expectation{Spans: []tracecheck.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracecheck.KindInternal},
+		{Service: send.Service, Name: send.Name, Kind: tracecheck.KindProducer, Parent: work,
 			Attributes: map[string]string{"messaging.system": "gcp_pubsub", "messaging.message.id": ""}},
-		{Service: "mailer", Name: "process " + subscription, Kind: tracetree.KindConsumer, Parent: send,
+		{Service: "mailer", Name: "process " + subscription, Kind: tracecheck.KindConsumer, Parent: send,
 			Attributes: map[string]string{"messaging.system": "gcp_pubsub", "messaging.destination.subscription.name": subscription}},
 	}})
 	if err != nil {

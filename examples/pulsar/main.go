@@ -10,7 +10,7 @@
 // names a real one, and exports the spans over OTLP too when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set.
 //
-//	go run ./examples/pulsar
+//	cd examples && go run ./pulsar
 package main
 
 import (
@@ -24,10 +24,9 @@ import (
 	pulsarlog "github.com/apache/pulsar-client-go/pulsar/log"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/asynctrace/asynctrace/examples/internal/demo"
 	"github.com/asynctrace/asynctrace/pulsartrace"
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 const topic = "orders"
@@ -40,7 +39,7 @@ func main() {
 }
 
 // run exchanges one message, prints what happened and returns the spans.
-func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
+func run(ctx context.Context, out io.Writer) ([]tracecheck.Span, error) {
 	url := os.Getenv("PULSAR_URL")
 	if url == "" {
 		srv, err := pulsartest.Start()
@@ -50,17 +49,20 @@ func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
 		defer srv.Close()
 		url = srv.URL()
 	}
-	return demo.Run(ctx, out, func(ctx context.Context, services *demo.Services, out io.Writer) error {
-		return exchange(ctx, services, url, out)
-	})
+	services := newServices()
+	if err := exchange(ctx, services, url, out); err != nil {
+		_, _ = services.finish(io.Discard)
+		return nil, err
+	}
+	return services.finish(out)
 }
 
-func exchange(ctx context.Context, services *demo.Services, url string, out io.Writer) error {
-	checkout, err := services.Start(ctx, "checkout")
+func exchange(ctx context.Context, services *services, url string, out io.Writer) error {
+	checkout, err := services.start(ctx, "checkout")
 	if err != nil {
 		return err
 	}
-	billing, err := services.Start(ctx, "billing")
+	billing, err := services.start(ctx, "billing")
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func exchange(ctx context.Context, services *demo.Services, url string, out io.W
 	if err != nil {
 		return err
 	}
-	consumer := pulsartrace.WrapConsumer(raw, demo.Options(billing, pulsartrace.WithServiceURL(url))...)
+	consumer := pulsartrace.WrapConsumer(raw, billing.Options(pulsartrace.WithServiceURL(url))...)
 	defer consumer.Close()
 
 	// checkout: the producer, wrapped so that each send gets a span and
@@ -89,7 +91,7 @@ func exchange(ctx context.Context, services *demo.Services, url string, out io.W
 	if err != nil {
 		return err
 	}
-	producer := pulsartrace.WrapProducer(p, demo.Options(checkout, pulsartrace.WithServiceURL(url))...)
+	producer := pulsartrace.WrapProducer(p, checkout.Options(pulsartrace.WithServiceURL(url))...)
 	defer producer.Close()
 
 	sendCtx, work := checkout.TracerProvider().Tracer("checkout").Start(ctx, "place order")

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func TestMain(m *testing.M) {
@@ -28,13 +28,13 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	work := tracetree.SpanRef{Service: "checkout", Name: "place order"}
-	send := tracetree.SpanRef{Service: "checkout", Name: "send " + topic}
-	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
-		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
-		{Service: send.Service, Name: send.Name, Kind: tracetree.KindProducer, Parent: work,
+	work := tracecheck.SpanRef{Service: "checkout", Name: "place order"}
+	send := tracecheck.SpanRef{Service: "checkout", Name: "send " + topic}
+	err = tracecheck.Check(spans, tracecheck.Expectation{Spans: []tracecheck.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracecheck.KindInternal},
+		{Service: send.Service, Name: send.Name, Kind: tracecheck.KindProducer, Parent: work,
 			Attributes: map[string]string{"messaging.system": "pulsar", "messaging.destination.name": topic}},
-		{Service: "billing", Name: "process " + topic, Kind: tracetree.KindConsumer, Parent: send,
+		{Service: "billing", Name: "process " + topic, Kind: tracecheck.KindConsumer, Parent: send,
 			Attributes: map[string]string{"messaging.system": "pulsar", "messaging.operation.type": "process"}},
 	}})
 	if err != nil {

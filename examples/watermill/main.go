@@ -15,7 +15,7 @@
 // context crosses in the message metadata exactly as it would over Kafka,
 // Redis Streams or AMQP.
 //
-//	go run ./examples/watermill
+//	cd examples && go run ./watermill
 package main
 
 import (
@@ -30,8 +30,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/asynctrace/asynctrace/examples/internal/demo"
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
@@ -49,16 +48,21 @@ func main() {
 
 // run sends one order through the router, prints what happened and returns
 // the spans.
-func run(ctx context.Context, out io.Writer) ([]tracetree.Span, error) {
-	return demo.Run(ctx, out, exchange)
+func run(ctx context.Context, out io.Writer) ([]tracecheck.Span, error) {
+	services := newServices()
+	if err := exchange(ctx, services, out); err != nil {
+		_, _ = services.finish(io.Discard)
+		return nil, err
+	}
+	return services.finish(out)
 }
 
-func exchange(ctx context.Context, services *demo.Services, out io.Writer) error {
-	orders, err := services.Start(ctx, "orders")
+func exchange(ctx context.Context, services *services, out io.Writer) error {
+	orders, err := services.start(ctx, "orders")
 	if err != nil {
 		return err
 	}
-	warehouse, err := services.Start(ctx, "warehouse")
+	warehouse, err := services.start(ctx, "warehouse")
 	if err != nil {
 		return err
 	}
@@ -72,8 +76,8 @@ func exchange(ctx context.Context, services *demo.Services, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	router.AddMiddleware(watermilltrace.NewMiddleware(demo.Options(warehouse)...))
-	router.AddPublisherDecorators(watermilltrace.NewPublisherDecorator(demo.Options(warehouse)...))
+	router.AddMiddleware(watermilltrace.NewMiddleware(warehouse.Options()...))
+	router.AddPublisherDecorators(watermilltrace.NewPublisherDecorator(warehouse.Options()...))
 	router.AddHandler("reserve-stock", placedTopic, bus, reservedTopic, bus, func(msg *message.Message) ([]*message.Message, error) {
 		// The returned message continues the trace of msg.
 		return []*message.Message{message.NewMessage(watermill.NewUUID(), []byte(`{"order":1,"reserved":true}`))}, nil
@@ -96,7 +100,7 @@ func exchange(ctx context.Context, services *demo.Services, out io.Writer) error
 	}
 
 	// orders: a traced publisher.
-	publisher := watermilltrace.WrapPublisher(bus, demo.Options(orders)...)
+	publisher := watermilltrace.WrapPublisher(bus, orders.Options()...)
 	sendCtx, work := orders.TracerProvider().Tracer("orders").Start(ctx, "place order")
 	err = publisher.Publish(placedTopic, message.NewMessageWithContext(sendCtx, watermill.NewUUID(), []byte(`{"order":1}`)))
 	work.End()

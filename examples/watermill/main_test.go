@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	tracetree "github.com/asynctrace/asynctrace/tracecheck"
+	"github.com/asynctrace/asynctrace/tracecheck"
 )
 
 func TestMain(m *testing.M) {
@@ -22,17 +22,17 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	work := tracetree.SpanRef{Service: "orders", Name: "place order"}
-	sendPlaced := tracetree.SpanRef{Service: "orders", Name: "send " + placedTopic}
-	processPlaced := tracetree.SpanRef{Service: "warehouse", Name: "process " + placedTopic}
-	sendReserved := tracetree.SpanRef{Service: "warehouse", Name: "send " + reservedTopic}
-	err = tracetree.Check(spans, tracetree.Expectation{Spans: []tracetree.ExpectedSpan{
-		{Service: work.Service, Name: work.Name, Kind: tracetree.KindInternal},
-		{Service: sendPlaced.Service, Name: sendPlaced.Name, Kind: tracetree.KindProducer, Parent: work},
-		{Service: processPlaced.Service, Name: processPlaced.Name, Kind: tracetree.KindConsumer, Parent: sendPlaced,
+	work := tracecheck.SpanRef{Service: "orders", Name: "place order"}
+	sendPlaced := tracecheck.SpanRef{Service: "orders", Name: "send " + placedTopic}
+	processPlaced := tracecheck.SpanRef{Service: "warehouse", Name: "process " + placedTopic}
+	sendReserved := tracecheck.SpanRef{Service: "warehouse", Name: "send " + reservedTopic}
+	err = tracecheck.Check(spans, tracecheck.Expectation{Spans: []tracecheck.ExpectedSpan{
+		{Service: work.Service, Name: work.Name, Kind: tracecheck.KindInternal},
+		{Service: sendPlaced.Service, Name: sendPlaced.Name, Kind: tracecheck.KindProducer, Parent: work},
+		{Service: processPlaced.Service, Name: processPlaced.Name, Kind: tracecheck.KindConsumer, Parent: sendPlaced,
 			Attributes: map[string]string{"watermill.handler.name": "reserve-stock"}},
-		{Service: sendReserved.Service, Name: sendReserved.Name, Kind: tracetree.KindProducer, Parent: processPlaced},
-		{Service: "warehouse", Name: "process " + reservedTopic, Kind: tracetree.KindConsumer, Parent: sendReserved,
+		{Service: sendReserved.Service, Name: sendReserved.Name, Kind: tracecheck.KindProducer, Parent: processPlaced},
+		{Service: "warehouse", Name: "process " + reservedTopic, Kind: tracecheck.KindConsumer, Parent: sendReserved,
 			Attributes: map[string]string{"watermill.handler.name": "ship"}},
 	}})
 	if err != nil {
