@@ -75,7 +75,7 @@ stop_role() {
 
 # Services stop from the entry down, the brokers last, so that none of them
 # spends its shutdown reconnecting to a broker that is gone.
-stop_order=(gateway-unsampled gateway job-worker event-router notifier brokers)
+stop_order=(gateway-unsampled gateway job-worker event-router notifier brokers pulsartest)
 
 cleanup() {
 	local role
@@ -171,10 +171,18 @@ log "building the pipeline and the checks"
 (cd examples && go build -o "$work/pipeline" ./pipeline)
 (cd examples && go test -tags e2e -c -o "$work/e2echeck" ./pipeline)
 go build -o "$work/tracecheck" ./cmd/tracecheck
+go build -o "$work/pulsartest" ./pulsartrace/pulsartest/cmd/pulsartest
 
-# 3. Brokers, then consumers before producers.
+# 3. Brokers, then consumers before producers. Pulsar is the standalone
+# pulsartest command, on ports the kernel picks; its admin API answers the
+# check that the topic exists at the end.
 log "starting brokers"
-"$work/pipeline" --role brokers >"$work/brokers.log" 2>&1 &
+"$work/pulsartest" --listen 127.0.0.1:0 --admin 127.0.0.1:0 >"$work/pulsartest.log" 2>&1 &
+role_pid[pulsartest]=$!
+wait_line "$work/pulsartest.log" '^admin API:' "${role_pid[pulsartest]}" "pulsartest ready" >/dev/null
+pulsar_url="$(sed -n 's/^pulsar broker: //p' "$work/pulsartest.log")"
+pulsar_admin="$(sed -n 's/^admin API: *//p' "$work/pulsartest.log")"
+PULSAR_URL="$pulsar_url" "$work/pipeline" --role brokers >"$work/brokers.log" 2>&1 &
 role_pid[brokers]=$!
 wait_line "$work/brokers.log" '^ready' "${role_pid[brokers]}" "brokers ready" >/dev/null
 pulsar_url="$(sed -n 's/^PULSAR_URL=//p' "$work/brokers.log")"
@@ -218,19 +226,25 @@ log "notifier: $done_line"
 [[ "$done_line" == "job $job2 done trace $unsampled_id sampled=false" ]] ||
 	log "the notifier did not see trace $unsampled_id unsampled: a hop lost the trace context"
 
-# 6. Stop everything from the entry down; each flushes its spans on the way out.
+# 6. The standalone broker's admin API, as pulsaradmin would ask it, lists
+# the gateway's topic.
+topics="$(curl -fsS "$pulsar_admin/admin/v2/persistent/public/default")" || die "pulsartest admin API did not answer"
+[[ "$topics" == *'persistent://public/default/jobs'* ]] || die "pulsartest lists no jobs topic: $topics"
+log "pulsartest admin API lists $topics"
+
+# 7. Stop everything from the entry down; each flushes its spans on the way out.
 for role in "${stop_order[@]}"; do
 	stop_role "$role"
 done
 log "services stopped; checking Jaeger"
 
-# 7. The check, with a readable diff on failure.
+# 8. The check, with a readable diff on failure.
 (cd examples/pipeline && timeout 120 "$work/e2echeck" -test.run '^TestE2E' -test.v -test.count=1 \
 	-e2e.jaeger "$jaeger_query" -e2e.trace "$trace_id" -e2e.unsampled "$unsampled_id" \
 	-e2e.service-prefix "$service_prefix" -e2e.watermill-topic "$watermill_topic" \
 	-e2e.wait "${step_timeout}s") || die "the traces in Jaeger are not as expected (see above)"
 
-# 8. The same through the command, from the headers the gateway answered.
+# 9. The same through the command, from the headers the gateway answered.
 p=$service_prefix
 chain="${p}gateway:POST /v1/process (server) > ${p}gateway:send jobs (producer)"
 chain+=" > ${p}job-worker:process jobs (consumer) > ${p}job-worker:send $watermill_topic (producer)"

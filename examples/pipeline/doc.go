@@ -72,11 +72,17 @@
 //
 // --role runs one service per process, as in production:
 //
-//	pipeline --role brokers            # Pulsar (pulsartest) and Pub/Sub (pstest); prints their addresses
+//	pipeline --role brokers            # Pub/Sub (pstest), and Pulsar (pulsartest) unless PULSAR_URL is set; prints their addresses
 //	pipeline --role gateway            # HTTP on --addr (127.0.0.1:8080)
 //	pipeline --role pulsar-consumer    # job-worker
 //	pipeline --role watermill-router   # event-router
 //	pipeline --role pubsub-consumer    # notifier; prints "job <id> done trace <trace-id>"
+//
+// A standalone Pulsar for the roles, with an admin API, is the pulsartest
+// command:
+//
+//	go run github.com/asynctrace/asynctrace/pulsartrace/pulsartest/cmd/pulsartest --listen 127.0.0.1:6650 --admin 127.0.0.1:8080
+//	PULSAR_URL=pulsar://127.0.0.1:6650 pipeline --role brokers
 //
 // The service roles find the brokers through PULSAR_URL and
 // PUBSUB_EMULATOR_HOST, and Watermill crosses processes over Redis Streams

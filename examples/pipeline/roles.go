@@ -18,7 +18,7 @@ import (
 // "ready" once it accepts work.
 func runRole(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.role == roleBrokers {
-		return runBrokers(ctx, out)
+		return runBrokers(ctx, cfg.pulsarURL, out)
 	}
 	service := map[string]string{
 		roleGateway:         cfg.topo.GatewayService,
@@ -117,16 +117,25 @@ func startRole(ctx context.Context, cfg config, tel telemetry, out io.Writer) (s
 	return nil, fmt.Errorf("unknown role %q", cfg.role)
 }
 
-// runBrokers hosts the embedded Pulsar broker and Pub/Sub server for
-// services running in other processes, and prints how to reach them as
-// shell assignments.
-func runBrokers(ctx context.Context, out io.Writer) error {
-	pulsarSrv, err := pulsartest.Start()
-	if err != nil {
-		return fmt.Errorf("starting the Pulsar broker: %w", err)
+// runBrokers hosts the Pub/Sub server, and the Pulsar broker unless
+// pulsarURL names one already running (the standalone pulsartest command,
+// say), for services running in other processes, and prints how to reach
+// them as shell assignments.
+func runBrokers(ctx context.Context, pulsarURL string, out io.Writer) error {
+	var closePulsar func() error
+	if pulsarURL == "" {
+		pulsarSrv, err := pulsartest.Start()
+		if err != nil {
+			return fmt.Errorf("starting the Pulsar broker: %w", err)
+		}
+		pulsarURL, closePulsar = pulsarSrv.URL(), pulsarSrv.Close
 	}
 	pubsubSrv := pstest.NewServerWithAddress("127.0.0.1:0")
-	fmt.Fprintf(out, "PULSAR_URL=%s\nPUBSUB_EMULATOR_HOST=%s\nready: brokers\n", pulsarSrv.URL(), pubsubSrv.Addr)
+	fmt.Fprintf(out, "PULSAR_URL=%s\nPUBSUB_EMULATOR_HOST=%s\nready: brokers\n", pulsarURL, pubsubSrv.Addr)
 	<-ctx.Done()
-	return errors.Join(pubsubSrv.Close(), pulsarSrv.Close())
+	err := pubsubSrv.Close()
+	if closePulsar != nil {
+		err = errors.Join(err, closePulsar())
+	}
+	return err
 }
