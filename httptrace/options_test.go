@@ -41,7 +41,7 @@ func TestOTelHTTPOptionsPassThrough(t *testing.T) {
 }
 
 func TestDefaultsResolveFromGlobalsAtRequestTime(t *testing.T) {
-	if !isolated(t) {
+	if !telemetrytest.Isolated(t) {
 		return
 	}
 	// Built before the globals are set, as a package-level handler would be.
@@ -52,7 +52,7 @@ func TestDefaultsResolveFromGlobalsAtRequestTime(t *testing.T) {
 	prevTP := otel.GetTracerProvider()
 	otel.SetTracerProvider(tel.TracerProvider)
 	t.Cleanup(func() { otel.SetTracerProvider(prevTP) })
-	installGlobalPropagator(t, propagation.TraceContext{})
+	telemetrytest.InstallGlobalPropagator(t, propagation.TraceContext{})
 
 	srv := serve(t, h)
 	ctx, parent := tel.Root(context.Background(), "caller")

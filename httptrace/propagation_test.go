@@ -4,14 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 
@@ -19,46 +16,6 @@ import (
 	"github.com/asynctrace/asynctrace/httptrace"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
-
-// isolatedEnv names the test a child process runs; see isolated.
-const isolatedEnv = "ASYNCTRACE_ISOLATED_TEST"
-
-// isolated reports whether the calling test should run its body here. In
-// the test process it runs the test again in a child process and reports
-// false; in that child it reports true. A test that installs an
-// OpenTelemetry global propagator runs in isolation because OpenTelemetry's
-// default global delegates for good to the first propagator ever
-// installed: restoring the old value would not make it a no-op again, and
-// the tests that need the untouched default would prove nothing.
-func isolated(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(isolatedEnv) == t.Name() {
-		return true
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), isolatedEnv+"="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
-	}
-	return false
-}
-
-// installGlobalPropagator installs p as the global propagator until the
-// test ends; only for tests that run isolated.
-func installGlobalPropagator(t *testing.T, p propagation.TextMapPropagator) {
-	t.Helper()
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(p)
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-}
-
-// requireDefaultGlobalPropagator fails the test unless the global
-// propagator is still OpenTelemetry's default no-op.
-func requireDefaultGlobalPropagator(t *testing.T) {
-	t.Helper()
-	require.Empty(t, otel.GetTextMapPropagator().Fields(), "this test needs OpenTelemetry's default no-op global propagator")
-}
 
 // headerEcho answers with the request's traceparent and baggage headers, one
 // per line, and the baggage member tenant its handler context carries.
@@ -95,7 +52,7 @@ func call(t *testing.T, tel *telemetrytest.Telemetry, client *http.Client, url s
 // server continues an incoming traceparent and the client and transport
 // inject one, with the baggage.
 func TestContextFlowsWithOnlyTracerProvider(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	only := asynctrace.WithTracerProvider(tel.TracerProvider)
 	mux := http.NewServeMux()
@@ -161,7 +118,7 @@ func echoServer(t *testing.T, opts ...asynctrace.Option) (string, *http.Client) 
 
 // A propagator given as an option replaces the W3C default.
 func TestPropagatorOptionWins(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	url, client := echoServer(t, asynctrace.WithTracerProvider(tel.TracerProvider), asynctrace.WithPropagators(propagation.Baggage{}))
 	traceID, got := call(t, tel, client, url)
@@ -171,12 +128,12 @@ func TestPropagatorOptionWins(t *testing.T) {
 // A propagator installed globally replaces the W3C default, even when it is
 // installed after the server and client were built.
 func TestGlobalPropagatorWins(t *testing.T) {
-	if !isolated(t) {
+	if !telemetrytest.Isolated(t) {
 		return
 	}
 	tel := telemetrytest.New(t)
 	url, client := echoServer(t, asynctrace.WithTracerProvider(tel.TracerProvider))
-	installGlobalPropagator(t, propagation.Baggage{})
+	telemetrytest.InstallGlobalPropagator(t, propagation.Baggage{})
 	traceID, got := call(t, tel, client, url)
 	wantOnlyBaggageCarried(t, tel, traceID, got)
 }

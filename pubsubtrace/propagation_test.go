@@ -4,13 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"cloud.google.com/go/pubsub/v2"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -19,48 +15,6 @@ import (
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
-
-// isolatedEnv names the test a child process runs; see isolated.
-const isolatedEnv = "ASYNCTRACE_ISOLATED_TEST"
-
-// isolated reports whether the calling test should run its body here. In
-// the test process it runs the test again in a child process and reports
-// false; in that child it reports true. A test that installs an
-// OpenTelemetry global propagator runs in isolation because OpenTelemetry's
-// default global delegates for good to the first propagator ever
-// installed: restoring the old value would not make it a no-op again, and
-// the tests that need the untouched default would prove nothing.
-func isolated(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(isolatedEnv) == t.Name() {
-		return true
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), isolatedEnv+"="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
-	}
-	return false
-}
-
-// installGlobalPropagator installs p as the global propagator until the
-// test ends; only for tests that run isolated.
-func installGlobalPropagator(t *testing.T, p propagation.TextMapPropagator) {
-	t.Helper()
-	prev := otel.GetTextMapPropagator()
-	otel.SetTextMapPropagator(p)
-	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
-}
-
-// requireDefaultGlobalPropagator fails the test unless the global
-// propagator is still OpenTelemetry's default no-op.
-func requireDefaultGlobalPropagator(t *testing.T) {
-	t.Helper()
-	if f := otel.GetTextMapPropagator().Fields(); len(f) != 0 {
-		t.Fatalf("the global propagator writes %v; this test needs OpenTelemetry's default no-op", f)
-	}
-}
 
 // publishAndReceive publishes one message with baggage tenant=acme inside a
 // root span, receives it with WrapHandler, and returns the root span, the
@@ -94,7 +48,7 @@ func publishAndReceive(t *testing.T, tel *telemetrytest.Telemetry, built func(),
 // the trace and its baggage still cross the broker, in W3C Trace Context
 // and Baggage.
 func TestContextFlowsWithOnlyTracerProvider(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	root, stored, gotBaggage := publishAndReceive(t, tel, nil, asynctrace.WithTracerProvider(tel.TracerProvider))
 
@@ -119,7 +73,7 @@ func TestContextFlowsWithOnlyTracerProvider(t *testing.T) {
 // The push endpoint continues a pushed traceparent with a tracer provider
 // alone.
 func TestPushContinuesTraceWithOnlyTracerProvider(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	var gotBaggage string
 	srv := httptest.NewServer(pubsubtrace.NewPushHandler(func(ctx context.Context, _ *pubsubtrace.PushMessage) error {
@@ -161,7 +115,7 @@ func wantOnlyBaggageCarried(t *testing.T, tel *telemetrytest.Telemetry, root tra
 
 // A propagator given as an option replaces the W3C default.
 func TestPropagatorOptionWins(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	root, stored, gotBaggage := publishAndReceive(t, tel, nil,
 		asynctrace.WithTracerProvider(tel.TracerProvider), asynctrace.WithPropagators(propagation.Baggage{}))
@@ -171,11 +125,11 @@ func TestPropagatorOptionWins(t *testing.T) {
 // A propagator installed globally replaces the W3C default, even when it is
 // installed after the wrappers were built.
 func TestGlobalPropagatorWins(t *testing.T) {
-	if !isolated(t) {
+	if !telemetrytest.Isolated(t) {
 		return
 	}
 	tel := telemetrytest.New(t)
-	root, stored, gotBaggage := publishAndReceive(t, tel, func() { installGlobalPropagator(t, propagation.Baggage{}) },
+	root, stored, gotBaggage := publishAndReceive(t, tel, func() { telemetrytest.InstallGlobalPropagator(t, propagation.Baggage{}) },
 		asynctrace.WithTracerProvider(tel.TracerProvider))
 	wantOnlyBaggageCarried(t, tel, root, stored, gotBaggage)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -174,19 +173,10 @@ func publishThroughRouter(t *testing.T, tel *telemetrytest.Telemetry, opts ...as
 	return root.SpanContext(), got
 }
 
-// requireDefaultGlobalPropagator fails unless the otel global propagator
-// is OpenTelemetry's default, which propagates nothing.
-func requireDefaultGlobalPropagator(t *testing.T) {
-	t.Helper()
-	if f := otel.GetTextMapPropagator().Fields(); len(f) != 0 {
-		t.Fatalf("a global propagator (fields %v) is installed; this test is about OpenTelemetry's default", f)
-	}
-}
-
 // With no propagator given and none installed globally, the context still
 // travels, as W3C Trace Context and Baggage.
 func TestContextFlowsWithOnlyATracerProvider(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	root, got := publishThroughRouter(t, tel, asynctrace.WithTracerProvider(tel.TracerProvider))
 
@@ -208,7 +198,7 @@ func TestContextFlowsWithOnlyATracerProvider(t *testing.T) {
 // A propagator given as an option replaces the default: with baggage
 // only, the baggage travels and the trace context does not.
 func TestPropagatorOptionWinsOverDefault(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	tel := telemetrytest.New(t)
 	root, got := publishThroughRouter(t, tel,
 		asynctrace.WithTracerProvider(tel.TracerProvider), asynctrace.WithPropagators(propagation.Baggage{}))

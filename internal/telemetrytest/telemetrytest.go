@@ -7,10 +7,13 @@ package telemetrytest
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -289,5 +292,49 @@ func Recv[T any](tb testing.TB, ch <-chan T, what string) T {
 		tb.Fatalf("timed out after %s waiting for %s", WaitTimeout, what)
 		var zero T
 		return zero
+	}
+}
+
+// isolatedEnv names the test a child process runs; see Isolated.
+const isolatedEnv = "ASYNCTRACE_ISOLATED_TEST"
+
+// Isolated reports whether the calling test should run its body here. In
+// the test process it runs the test again in a child process, fails if the
+// child fails, and reports false; in that child it reports true. A test that
+// installs an OpenTelemetry global propagator runs isolated because
+// OpenTelemetry's default global delegates for good to the first
+// propagator ever installed: restoring the old value would not make it a
+// no-op again, and the tests that need the untouched default would prove
+// nothing.
+func Isolated(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(isolatedEnv) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), isolatedEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
+	}
+	return false
+}
+
+// InstallGlobalPropagator installs p as the global propagator until the
+// test ends; only for tests that run [Isolated].
+func InstallGlobalPropagator(t *testing.T, p propagation.TextMapPropagator) {
+	t.Helper()
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(p)
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+}
+
+// RequireDefaultGlobalPropagator fails the test unless the global
+// propagator is still OpenTelemetry's default, which propagates nothing:
+// the tests of the W3C fallback prove nothing otherwise.
+func RequireDefaultGlobalPropagator(tb testing.TB) {
+	tb.Helper()
+	if f := otel.GetTextMapPropagator().Fields(); len(f) != 0 {
+		tb.Fatalf("a global propagator (fields %v) is installed; this test needs OpenTelemetry's default no-op", f)
 	}
 }
