@@ -2,7 +2,6 @@ package httptrace_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 
@@ -71,35 +70,20 @@ func TestDefaultsResolveFromGlobalsAtRequestTime(t *testing.T) {
 	}
 }
 
-// wantPanic fails unless f panics with exactly want.
-func wantPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Errorf("no panic, want %q", want)
-			return
-		}
-		assert.Equal(t, want, fmt.Sprint(r))
-	}()
-	f()
-}
-
 func TestMisusePanics(t *testing.T) {
-	wantPanic(t, "httptrace.WrapHandler: handler is nil", func() { httptrace.WrapHandler(nil) })
-	wantPanic(t, "httptrace.WithFilter: filter is nil", func() { httptrace.WithFilter(nil) })
-	wantPanic(t, "httptrace.WithRouteFunc: function is nil", func() { httptrace.WithRouteFunc(nil) })
+	telemetrytest.WantPanic(t, "httptrace.WrapHandler: handler is nil", func() { httptrace.WrapHandler(nil) })
+	telemetrytest.WantPanic(t, "httptrace.WithFilter: filter is nil", func() { httptrace.WithFilter(nil) })
+	telemetrytest.WantPanic(t, "httptrace.WithRouteFunc: function is nil", func() { httptrace.WithRouteFunc(nil) })
 }
 
 // An option of another adapter is a mistake caught where it is made.
 func TestConstructorsRejectOtherAdaptersOptions(t *testing.T) {
 	const tail = ": option watermilltrace.WithMaxUnsettled belongs to package watermilltrace and does not apply here"
 	foreign := watermilltrace.WithMaxUnsettled(1)
-	wantPanic(t, "httptrace.NewMiddleware"+tail, func() { httptrace.NewMiddleware(foreign) })
-	wantPanic(t, "httptrace.WrapHandler"+tail, func() { httptrace.WrapHandler(okHandler("ok"), foreign) })
-	wantPanic(t, "httptrace.WrapTransport"+tail, func() { httptrace.WrapTransport(nil, foreign) })
-	wantPanic(t, "httptrace.WrapClient"+tail, func() { httptrace.WrapClient(nil, foreign) })
+	telemetrytest.WantPanic(t, "httptrace.NewMiddleware"+tail, func() { httptrace.NewMiddleware(foreign) })
+	telemetrytest.WantPanic(t, "httptrace.WrapHandler"+tail, func() { httptrace.WrapHandler(okHandler("ok"), foreign) })
+	telemetrytest.WantPanic(t, "httptrace.WrapTransport"+tail, func() { httptrace.WrapTransport(nil, foreign) })
+	telemetrytest.WantPanic(t, "httptrace.WrapClient"+tail, func() { httptrace.WrapClient(nil, foreign) })
 
 	// The messaging options of package asynctrace are accepted and have no
 	// effect on HTTP spans.

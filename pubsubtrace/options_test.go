@@ -16,23 +16,6 @@ import (
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
-// wantPanic fails unless f panics with exactly want.
-func wantPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Errorf("no panic, want %q", want)
-			return
-		}
-		if got := fmt.Sprint(r); got != want {
-			t.Errorf("panicked with %q, want %q", got, want)
-		}
-	}()
-	f()
-}
-
 func noopHandler(context.Context, *pubsub.Message) {}
 
 func noopPush(context.Context, *pubsubtrace.PushMessage) error { return nil }
@@ -40,15 +23,15 @@ func noopPush(context.Context, *pubsubtrace.PushMessage) error { return nil }
 func TestConstructorsPanicOnNil(t *testing.T) {
 	f := newFake(t, nil)
 	sub := f.client.Subscriber(subName)
-	wantPanic(t, "pubsubtrace.WrapPublisher: publisher is nil", func() { pubsubtrace.WrapPublisher(nil) })
-	wantPanic(t, "pubsubtrace.WrapHandler: subscriber is nil", func() { pubsubtrace.WrapHandler(nil, noopHandler) })
-	wantPanic(t, "pubsubtrace.WrapHandler: handler is nil", func() { pubsubtrace.WrapHandler(sub, nil) })
-	wantPanic(t, "pubsubtrace.NewPushHandler: handler is nil", func() { pubsubtrace.NewPushHandler(nil) })
+	telemetrytest.WantPanic(t, "pubsubtrace.WrapPublisher: publisher is nil", func() { pubsubtrace.WrapPublisher(nil) })
+	telemetrytest.WantPanic(t, "pubsubtrace.WrapHandler: subscriber is nil", func() { pubsubtrace.WrapHandler(nil, noopHandler) })
+	telemetrytest.WantPanic(t, "pubsubtrace.WrapHandler: handler is nil", func() { pubsubtrace.WrapHandler(sub, nil) })
+	telemetrytest.WantPanic(t, "pubsubtrace.NewPushHandler: handler is nil", func() { pubsubtrace.NewPushHandler(nil) })
 }
 
 func TestWithMaxPushBodyBytesPanicsBelowOne(t *testing.T) {
 	for _, n := range []int64{0, -1} {
-		wantPanic(t, fmt.Sprintf("pubsubtrace.WithMaxPushBodyBytes: n must be at least 1, got %d", n), func() {
+		telemetrytest.WantPanic(t, fmt.Sprintf("pubsubtrace.WithMaxPushBodyBytes: n must be at least 1, got %d", n), func() {
 			pubsubtrace.WithMaxPushBodyBytes(n)
 		})
 	}
@@ -60,9 +43,9 @@ func TestConstructorsRejectOtherAdaptersOptions(t *testing.T) {
 	sub := f.client.Subscriber(subName)
 	const tail = ": option httptrace.WithoutTraceResponse belongs to package httptrace and does not apply here"
 	foreign := httptrace.WithoutTraceResponse()
-	wantPanic(t, "pubsubtrace.WrapPublisher"+tail, func() { pubsubtrace.WrapPublisher(f.publisher(), foreign) })
-	wantPanic(t, "pubsubtrace.WrapHandler"+tail, func() { pubsubtrace.WrapHandler(sub, noopHandler, foreign) })
-	wantPanic(t, "pubsubtrace.NewPushHandler"+tail, func() { pubsubtrace.NewPushHandler(noopPush, foreign) })
+	telemetrytest.WantPanic(t, "pubsubtrace.WrapPublisher"+tail, func() { pubsubtrace.WrapPublisher(f.publisher(), foreign) })
+	telemetrytest.WantPanic(t, "pubsubtrace.WrapHandler"+tail, func() { pubsubtrace.WrapHandler(sub, noopHandler, foreign) })
+	telemetrytest.WantPanic(t, "pubsubtrace.NewPushHandler"+tail, func() { pubsubtrace.NewPushHandler(noopPush, foreign) })
 
 	// This package's options go to every constructor of it, even where
 	// they have no effect.

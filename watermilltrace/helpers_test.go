@@ -2,9 +2,7 @@ package watermilltrace_test
 
 import (
 	"errors"
-	"fmt"
 	"sync"
-	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -31,20 +29,3 @@ type publishFunc func(topic string, msgs ...*message.Message) error
 
 func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
 func (publishFunc) Close() error                                           { return nil }
-
-// wantPanic fails unless f panics with exactly want.
-func wantPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Errorf("no panic, want %q", want)
-			return
-		}
-		if got := fmt.Sprint(r); got != want {
-			t.Errorf("panicked with %q, want %q", got, want)
-		}
-	}()
-	f()
-}

@@ -24,13 +24,13 @@ func nopPublisher() message.Publisher {
 }
 
 func TestConstructorsPanicOnNil(t *testing.T) {
-	wantPanic(t, "watermilltrace.WrapPublisher: publisher is nil", func() { watermilltrace.WrapPublisher(nil) })
-	wantPanic(t, "watermilltrace.WrapSubscriber: subscriber is nil", func() { watermilltrace.WrapSubscriber(nil) })
+	telemetrytest.WantPanic(t, "watermilltrace.WrapPublisher: publisher is nil", func() { watermilltrace.WrapPublisher(nil) })
+	telemetrytest.WantPanic(t, "watermilltrace.WrapSubscriber: subscriber is nil", func() { watermilltrace.WrapSubscriber(nil) })
 }
 
 func TestWithMaxUnsettledPanicsBelowOne(t *testing.T) {
 	for _, n := range []int{0, -1} {
-		wantPanic(t, fmt.Sprintf("watermilltrace.WithMaxUnsettled: n must be at least 1, got %d", n), func() {
+		telemetrytest.WantPanic(t, fmt.Sprintf("watermilltrace.WithMaxUnsettled: n must be at least 1, got %d", n), func() {
 			watermilltrace.WithMaxUnsettled(n)
 		})
 	}
@@ -41,10 +41,10 @@ func TestConstructorsRejectOtherAdaptersOptions(t *testing.T) {
 	const tail = ": option httptrace.WithoutTraceResponse belongs to package httptrace and does not apply here"
 	foreign := httptrace.WithoutTraceResponse()
 	sub := chanSubscriber{ch: make(chan *message.Message)}
-	wantPanic(t, "watermilltrace.NewMiddleware"+tail, func() { watermilltrace.NewMiddleware(foreign) })
-	wantPanic(t, "watermilltrace.NewPublisherDecorator"+tail, func() { watermilltrace.NewPublisherDecorator(foreign) })
-	wantPanic(t, "watermilltrace.WrapPublisher"+tail, func() { watermilltrace.WrapPublisher(nopPublisher(), foreign) })
-	wantPanic(t, "watermilltrace.WrapSubscriber"+tail, func() { watermilltrace.WrapSubscriber(sub, foreign) })
+	telemetrytest.WantPanic(t, "watermilltrace.NewMiddleware"+tail, func() { watermilltrace.NewMiddleware(foreign) })
+	telemetrytest.WantPanic(t, "watermilltrace.NewPublisherDecorator"+tail, func() { watermilltrace.NewPublisherDecorator(foreign) })
+	telemetrytest.WantPanic(t, "watermilltrace.WrapPublisher"+tail, func() { watermilltrace.WrapPublisher(nopPublisher(), foreign) })
+	telemetrytest.WantPanic(t, "watermilltrace.WrapSubscriber"+tail, func() { watermilltrace.WrapSubscriber(sub, foreign) })
 
 	// This package's options go to every constructor of it, even where
 	// they have no effect.

@@ -338,3 +338,21 @@ func RequireDefaultGlobalPropagator(tb testing.TB) {
 		tb.Fatalf("a global propagator (fields %v) is installed; this test needs OpenTelemetry's default no-op", f)
 	}
 }
+
+// WantPanic reports an error unless f panics with exactly want: the
+// misuse policy's message, naming the function and the argument.
+func WantPanic(tb testing.TB, want string, f func()) {
+	tb.Helper()
+	defer func() {
+		tb.Helper()
+		r := recover()
+		if r == nil {
+			tb.Errorf("no panic, want %q", want)
+			return
+		}
+		if got := fmt.Sprint(r); got != want {
+			tb.Errorf("panicked with %q, want %q", got, want)
+		}
+	}()
+	f()
+}
