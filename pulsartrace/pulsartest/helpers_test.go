@@ -3,21 +3,19 @@ package pulsartest_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	plog "github.com/apache/pulsar-client-go/pulsar/log"
-	"github.com/sirupsen/logrus"
 
 	"github.com/asynctrace/asynctrace/pulsartrace/pulsartest"
 )
 
 // quietLogger keeps the client's reconnect chatter out of test output.
 func quietLogger() plog.Logger {
-	l := logrus.New()
-	l.SetLevel(logrus.ErrorLevel)
-	return plog.NewLoggerWithLogrus(l)
+	return plog.NewLoggerWithSlog(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 }
 
 func newClient(t testing.TB, srv *pulsartest.Server) pulsar.Client {
