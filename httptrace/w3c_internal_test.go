@@ -1,0 +1,113 @@
+package httptrace
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func TestNormalizeTraceState(t *testing.T) {
+	many := func(n int) string {
+		m := make([]string, n)
+		for i := range m {
+			m[i] = "k" + strings.Repeat("x", i) + "=1"
+		}
+		return strings.Join(m, ",")
+	}
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{",,", ",,"},
+		{"foo=1", "foo=1"},
+		{"foo=1 \t, \tbar=2", "foo=1 \t, \tbar=2"},
+		{"foo= 1", "foo= 1"},
+		{"foo=1,foo=2", "foo=1"},
+		{"foo=1, ", "foo=1"},
+		{"foo=1,\t,bar=2", "foo=1,bar=2"},
+		{"FOO=1,bar=2", "bar=2"},
+		{"foo =1,bar=2", "bar=2"},
+		{"foo=,bar=2", "bar=2"},
+		{"foo=a=b,bar=2", "bar=2"},
+		{"foo=a\x7f,bar=2", "bar=2"},
+		{"@foo=1,bar=2", "bar=2"},
+		{"foo@=1,bar=2", "bar=2"},
+		{"foo@bar@baz=1,bar=2", "bar=2"},
+		{"0foo=1,bar=2", "bar=2"},
+		{"0foo@bar=1", "0foo@bar=1"},
+		{"foo@0bar=1,bar=2", "bar=2"},
+		{"t@" + strings.Repeat("v", 14) + "=1,bar=2", "t@" + strings.Repeat("v", 14) + "=1,bar=2"},
+		{"t@" + strings.Repeat("v", 15) + "=1,bar=2", "bar=2"},
+		{strings.Repeat("t", 241) + "@v=1", strings.Repeat("t", 241) + "@v=1"},
+		{strings.Repeat("t", 242) + "@v=1,bar=2", "bar=2"},
+		{"a" + strings.Repeat("z", 255) + "=1", "a" + strings.Repeat("z", 255) + "=1"},
+		{"a" + strings.Repeat("z", 256) + "=1,bar=2", "bar=2"},
+		{"foo=" + strings.Repeat("v", 256), "foo=" + strings.Repeat("v", 256)},
+		{"foo=" + strings.Repeat("v", 257) + ",bar=2", "bar=2"},
+		{many(32), many(32)},
+		{many(32) + ",,", many(32) + ",,"},
+		{many(33), many(32)},
+		{"bad," + many(33), many(32)},
+		{many(32) + ", ", many(32)},
+	} {
+		got := normalizeTraceState(c.in)
+		if got != c.want {
+			t.Errorf("normalizeTraceState(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if _, err := trace.ParseTraceState(got); err != nil {
+			t.Errorf("normalizeTraceState(%q) = %q, which OpenTelemetry rejects: %v", c.in, got, err)
+		}
+	}
+}
+
+func TestNormalizeTraceStateKeepsValidListWithoutAllocating(t *testing.T) {
+	list := "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7, acme@vendor=x"
+	if n := testing.AllocsPerRun(100, func() { _ = normalizeTraceState(list) }); n != 0 {
+		t.Errorf("normalizeTraceState allocates %v times on a valid list", n)
+	}
+	h := http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "Tracestate": {list}}
+	carrier := propagation.HeaderCarrier(h)
+	ctx := context.Background()
+	plain := testing.AllocsPerRun(100, func() { _ = propagation.TraceContext{}.Extract(ctx, carrier) })
+	ruled := testing.AllocsPerRun(100, func() { _ = w3cPropagator{propagation.TraceContext{}}.Extract(ctx, carrier) })
+	if ruled > plain {
+		t.Errorf("Extract with the header rules allocates %v times, %v without", ruled, plain)
+	}
+	if got := trace.SpanContextFromContext(w3cPropagator{propagation.TraceContext{}}.Extract(ctx, carrier)).TraceState().String(); got != "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7,acme@vendor=x" {
+		t.Errorf("tracestate = %q", got)
+	}
+}
+
+// FuzzNormalizeTraceState checks the contract OpenTelemetry relies on:
+// whatever comes in, the result parses, and a list it already accepted is
+// passed on unchanged.
+func FuzzNormalizeTraceState(f *testing.F) {
+	for _, s := range []string{"", "foo=1,bar=2", "foo=1,foo=2", "a@b=1, ,c=2", "x=1,Y=2", strings.Repeat("k=v,", 40)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := normalizeTraceState(s)
+		if _, err := trace.ParseTraceState(got); err != nil {
+			t.Fatalf("normalizeTraceState(%q) = %q, rejected: %v", s, got, err)
+		}
+		if _, err := trace.ParseTraceState(s); err == nil && got != s {
+			t.Fatalf("normalizeTraceState(%q) = %q, want the accepted list unchanged", s, got)
+		}
+	})
+}
+
+func TestW3CHeaderOtherKeys(t *testing.T) {
+	h := w3cHeader(http.Header{"Baggage": {"a=1", "b=2"}, "B3": {"x"}})
+	if got := h.Get("b3"); got != "x" {
+		t.Errorf("Get(b3) = %q", got)
+	}
+	if got := h.Values("baggage"); len(got) != 2 {
+		t.Errorf("Values(baggage) = %q, want both lines", got)
+	}
+	h.Set("traceparent", "v")
+	if got := http.Header(h).Values("Traceparent"); len(got) != 1 || got[0] != "v" {
+		t.Errorf("after Set, traceparent lines = %q", got)
+	}
+}
