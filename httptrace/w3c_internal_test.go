@@ -111,3 +111,47 @@ func TestW3CHeaderOtherKeys(t *testing.T) {
 		t.Errorf("after Set, traceparent lines = %q", got)
 	}
 }
+
+func TestW3CInject(t *testing.T) {
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	state, _ := trace.ParseTraceState("congo=1")
+	withState := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceState: state}))
+	withoutState := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+	stale := func() http.Header {
+		return http.Header{"Traceparent": {"a", "b"}, "Tracestate": {"stale=1", "old=2"}, "B3": {"x"}}
+	}
+	for _, c := range []struct {
+		name          string
+		prop          propagation.TextMapPropagator
+		ctx           context.Context
+		parent, state []string
+	}{
+		{"new context with tracestate", propagation.TraceContext{}, withState, []string{parent}, []string{"congo=1"}},
+		{"new context without tracestate", propagation.TraceContext{}, withoutState, []string{parent}, nil},
+		{"no span context", propagation.TraceContext{}, context.Background(), []string{"a", "b"}, []string{"stale=1", "old=2"}},
+		{"no W3C propagator", propagation.Baggage{}, withoutState, []string{"a", "b"}, []string{"stale=1", "old=2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := stale()
+			w3cPropagator{c.prop}.Inject(c.ctx, propagation.HeaderCarrier(h))
+			if got := h.Values("traceparent"); strings.Join(got, "|") != strings.Join(c.parent, "|") {
+				t.Errorf("traceparent lines = %q, want %q", got, c.parent)
+			}
+			if got := h.Values("tracestate"); strings.Join(got, "|") != strings.Join(c.state, "|") {
+				t.Errorf("tracestate lines = %q, want %q", got, c.state)
+			}
+			if got := h.Get("b3"); got != "x" {
+				t.Errorf("b3 = %q, want it untouched", got)
+			}
+		})
+	}
+	t.Run("other carrier", func(t *testing.T) {
+		m := propagation.MapCarrier{"tracestate": "stale=1"}
+		w3cPropagator{propagation.TraceContext{}}.Inject(withoutState, m)
+		if m["traceparent"] != parent || m["tracestate"] != "stale=1" {
+			t.Errorf("map carrier = %v, want only traceparent written", m)
+		}
+	})
+}
