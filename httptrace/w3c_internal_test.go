@@ -155,3 +155,32 @@ func TestW3CInject(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkW3CExtract compares extraction from one header line of each
+// field with and without the header rules.
+func BenchmarkW3CExtract(b *testing.B) {
+	h := http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "Tracestate": {"congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"}}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		prop propagation.TextMapPropagator
+	}{
+		{"otel", propagation.TraceContext{}},
+		{"w3c_rules", w3cPropagator{propagation.TraceContext{}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.prop.Extract(ctx, propagation.HeaderCarrier(h))
+			}
+		})
+	}
+	h["Tracestate"] = []string{"congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7"}
+	b.Run("w3c_rules_two_tracestate_lines", func(b *testing.B) {
+		b.ReportAllocs()
+		p := w3cPropagator{propagation.TraceContext{}}
+		for b.Loop() {
+			_ = p.Extract(ctx, propagation.HeaderCarrier(h))
+		}
+	})
+}
