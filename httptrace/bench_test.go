@@ -72,6 +72,19 @@ func BenchmarkServer(b *testing.B) {
 	b.Run("sampled_with_parent", func(b *testing.B) {
 		benchServe(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), parent)
 	})
+	b.Run("sampled_with_parent_tracestate", func(b *testing.B) {
+		req := httptest.NewRequest(http.MethodGet, "/v1/orders/42", nil)
+		req.Header.Set("traceparent", parent)
+		req.Header.Set("tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
+		benchServeRequest(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), req)
+	})
+	b.Run("sampled_with_parent_tracestate_lines", func(b *testing.B) {
+		req := httptest.NewRequest(http.MethodGet, "/v1/orders/42", nil)
+		req.Header.Set("traceparent", parent)
+		req.Header.Add("tracestate", "congo=t61rcWkgMzE")
+		req.Header.Add("tracestate", "rojo=00f067aa0ba902b7")
+		benchServeRequest(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), req)
+	})
 	b.Run("sampled_root", func(b *testing.B) {
 		benchServe(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), "")
 	})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
@@ -52,7 +53,8 @@ func pathSet(paths []string) map[string]struct{} {
 // Providers left unset are not passed, so otelhttp falls back to the otel
 // globals, which delegate to a provider installed later. The propagator
 // left unset is the global one at the time of each request, or W3C Trace
-// Context and Baggage while none is installed.
+// Context and Baggage while none is installed. Either way it reads and
+// writes traceparent and tracestate by the W3C header rules (w3cPropagator).
 func (c *config) otelhttpOptions(extra ...otelhttp.Option) []otelhttp.Option {
 	opts := make([]otelhttp.Option, 0, 4+len(extra)+len(c.otelhttpOpts))
 	if c.shared.TracerProvider != nil {
@@ -61,11 +63,11 @@ func (c *config) otelhttpOptions(extra ...otelhttp.Option) []otelhttp.Option {
 	if c.shared.MeterProvider != nil {
 		opts = append(opts, otelhttp.WithMeterProvider(c.shared.MeterProvider))
 	}
+	var prop propagation.TextMapPropagator = propagators.Dynamic{}
 	if c.shared.Propagator != nil {
-		opts = append(opts, otelhttp.WithPropagators(c.shared.Propagator))
-	} else {
-		opts = append(opts, otelhttp.WithPropagators(propagators.Dynamic{}))
+		prop = c.shared.Propagator
 	}
+	opts = append(opts, otelhttp.WithPropagators(w3cPropagator{prop}))
 	if len(c.shared.SpanAttributes) > 0 {
 		opts = append(opts, otelhttp.WithSpanOptions(trace.WithAttributes(c.shared.SpanAttributes...)))
 	}

@@ -95,6 +95,62 @@
 // Wrapping an already wrapped transport returns it unchanged, so a request
 // never gets two client spans.
 //
+// # W3C Trace Context
+//
+// Whenever the propagator reads or writes traceparent and tracestate (the
+// default, propagation.TraceContext, or a composite holding it), both ends
+// apply the header rules of the W3C Trace Context specification, which
+// OpenTelemetry's HeaderCarrier and TraceState leave out. The server
+// decides once what it continues; what it kept travels unchanged through
+// the span context, every broker hop and the next outgoing request.
+//
+// Kept:
+//
+//   - a request with exactly one valid traceparent line continues that
+//     trace, whatever happens to its tracestate: a bad tracestate never
+//     costs the trace;
+//   - several tracestate lines, which HTTP allows for a list, are one list
+//     joined in order; empty lines and empty members add nothing;
+//   - every valid member, in its order: up to 32 members, keys of up to 256
+//     characters, multi-tenant keys ("tenant@system"), values of up to 256
+//     characters. Whitespace around members is not part of them and is not
+//     sent on.
+//
+// Dropped:
+//
+//   - several traceparent lines: they are no valid traceparent, so the
+//     request starts a new trace instead of trusting whichever line came
+//     first, and its tracestate goes with it, as for any malformed
+//     traceparent;
+//   - a tracestate without a valid traceparent;
+//   - an invalid tracestate member (a key or value outside the grammar, a
+//     member without "=", a whitespace-only member), alone; the others stay.
+//     The specification allows dropping either the member or the whole
+//     header and asks receivers not to delete other vendors' entries, so
+//     only the member goes;
+//   - a later repeat of a key: the specification lets a receiver drop
+//     duplicates, and the left-most entry is the vendor's most recent
+//     position;
+//   - members after the 32nd valid one: a list holds at most 32, and the
+//     specification removes entries from the right;
+//   - on an outgoing request, the traceparent and tracestate lines it
+//     already carried, once the propagator writes the request's own
+//     traceparent: a tracestate left over from another context would
+//     describe a different position in the trace. A request sent without
+//     a valid span context keeps its headers as they are.
+//
+// Keys are checked against the grammar of Trace Context Level 1, which
+// OpenTelemetry's TraceState enforces; keys that only later drafts allow
+// (a key starting with a digit without an "@", several "@", a system part
+// longer than 14 characters) cannot be held in a span context and are
+// dropped as invalid members. OpenTelemetry Go alone reads only the first
+// line of each header and discards the whole tracestate for any one bad,
+// repeated or surplus member.
+//
+// A propagator passed through [WithOTelHTTPOptions] with
+// otelhttp.WithPropagators replaces this handling along with the
+// propagator.
+//
 // # Options
 //
 // Every constructor takes the options of the asynctrace package.
