@@ -170,7 +170,7 @@ func checkServerSpan(t *testing.T, c w3cCase, sc, parent trace.SpanContext) {
 }
 
 func TestW3CServerRules(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	for _, setup := range propagatorSetups {
 		t.Run(setup.name, func(t *testing.T) {
 			for _, c := range w3cCases {
@@ -254,7 +254,7 @@ func mustSpanID(t *testing.T, s string) trace.SpanID {
 // Pulsar message to the HTTP call its consumer makes: the server decides
 // once, and what it kept reaches the next HTTP hop unchanged.
 func TestW3CThroughBroker(t *testing.T) {
-	requireDefaultGlobalPropagator(t)
+	telemetrytest.RequireDefaultGlobalPropagator(t)
 	for _, setup := range propagatorSetups {
 		t.Run(setup.name, func(t *testing.T) {
 			tel := telemetrytest.New(t)
