@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
-
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
@@ -35,9 +33,16 @@ const (
 	sweepInterval = 10 * time.Millisecond
 )
 
+// result is a publish result: *pubsub.PublishResult, or a stand-in in
+// tests and benchmarks.
+type result interface {
+	Ready() <-chan struct{}
+	Get(ctx context.Context) (string, error)
+}
+
 // pendingSend is a publish whose span ends when its result is ready.
 type pendingSend struct {
-	res  *pubsub.PublishResult
+	res  result
 	send messaging.Send
 }
 
@@ -77,7 +82,7 @@ func newWatcher() *watcher {
 
 // add hands a result to the watcher, starting its goroutine on first use.
 // A result that is already ready is ended at once, without a wake-up.
-func (w *watcher) add(res *pubsub.PublishResult, send messaging.Send) {
+func (w *watcher) add(res result, send messaging.Send) {
 	select {
 	case <-res.Ready():
 		endSend(res, send)
@@ -137,7 +142,7 @@ func (w *watcher) close(abandon bool) <-chan struct{} {
 	return w.done
 }
 
-func endSend(res *pubsub.PublishResult, send messaging.Send) {
+func endSend(res result, send messaging.Send) {
 	// Ready is closed, so Get returns at once.
 	id, err := res.Get(context.Background())
 	send.End(id, err)
@@ -291,4 +296,82 @@ func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase, t
 	}
 	chosen, _, _ := reflect.Select(cases)
 	return cases, chosen >= 2
+}
+
+// goWatcher ends the send span of each publish from a goroutine of its own
+// that waits for the result, or for Shutdown to give up.
+type goWatcher struct {
+	mu        sync.Mutex
+	closed    bool
+	abandoned bool
+	wg        sync.WaitGroup
+	abandon   chan struct{} // closed to end every outstanding span now
+	done      chan struct{} // closed once every span has ended, after close
+}
+
+func newGoWatcher() *goWatcher {
+	return &goWatcher{abandon: make(chan struct{})}
+}
+
+// add ends the span of res when res is ready. A result that is already
+// ready is ended at once, without a goroutine.
+func (w *goWatcher) add(res result, send messaging.Send) {
+	select {
+	case <-res.Ready():
+		endSend(res, send)
+		return
+	default:
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		// The publisher was stopped after this message's publish began; the
+		// result is settled by now unless Shutdown gave up waiting.
+		select {
+		case <-res.Ready():
+			endSend(res, send)
+		default:
+			send.End("", ErrAbandoned)
+		}
+		return
+	}
+	w.wg.Add(1)
+	w.mu.Unlock()
+	go w.watch(res, send)
+}
+
+func (w *goWatcher) watch(res result, send messaging.Send) {
+	defer w.wg.Done()
+	select {
+	case <-res.Ready():
+	case <-w.abandon:
+		select {
+		case <-res.Ready():
+		default:
+			send.End("", ErrAbandoned)
+			return
+		}
+	}
+	endSend(res, send)
+}
+
+// close refuses new results and returns a channel closed once every span
+// has ended; with abandon, the spans still open end at once with
+// ErrAbandoned.
+func (w *goWatcher) close(abandon bool) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if abandon && !w.abandoned {
+		w.abandoned = true
+		close(w.abandon)
+	}
+	if w.done == nil {
+		w.done = make(chan struct{})
+		go func() {
+			w.wg.Wait()
+			close(w.done)
+		}()
+	}
+	return w.done
 }

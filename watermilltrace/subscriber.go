@@ -86,7 +86,11 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 	go func() {
 		defer s.wg.Done()
-		f.run()
+		if perMessageWatch {
+			f.runGo()
+		} else {
+			f.run()
+		}
 	}()
 	return out, nil
 }
@@ -135,6 +139,152 @@ type forwarder struct {
 	waiting   delivery // read, not yet handed over (msg != nil)
 	unsettled []delivery
 	cases     []reflect.SelectCase
+
+	// The messages handed over and not yet settled, oldest first, each
+	// watched by a goroutine of its own; mu guards the list.
+	mu       sync.Mutex
+	head     *watched
+	tail     *watched
+	watching int
+	watchers sync.WaitGroup
+}
+
+// perMessageWatch selects the forwarder with a goroutine per unsettled
+// message.
+var perMessageWatch = false
+
+// watched is a message handed over to the consumer and not yet settled.
+type watched struct {
+	proc       messaging.Process
+	stop       chan struct{} // closed when the message stops being watched
+	prev, next *watched
+	listed     bool
+}
+
+func (f *forwarder) runGo() {
+	for {
+		var src <-chan *message.Message
+		var out chan<- *message.Message
+		if f.waiting.msg != nil {
+			out = f.out
+		} else {
+			src = f.src
+		}
+		select {
+		case <-f.closing:
+		case <-f.done:
+		case m, ok := <-src:
+			if !ok {
+				f.stopGo()
+				return
+			}
+			f.start(m)
+			continue
+		case out <- f.waiting.msg:
+			f.watch(f.waiting)
+			f.waiting = delivery{}
+			continue
+		}
+		f.stopGo()
+		// Whatever the wrapped subscriber still sends was never seen by
+		// the consumer: nack it so that it is delivered again, until the
+		// wrapped subscriber closes its channel as its contract says. A
+		// nil channel has nothing and is never closed.
+		if f.src == nil {
+			return
+		}
+		for m := range f.src {
+			if m != nil {
+				m.Nack()
+			}
+		}
+		return
+	}
+}
+
+// watch starts the goroutine that ends d's span when d is settled, and
+// stops watching the oldest message once more than maxUnsettled are.
+func (f *forwarder) watch(d delivery) {
+	w := &watched{proc: d.proc, stop: make(chan struct{}), listed: true}
+	var evicted *watched
+	f.mu.Lock()
+	if f.tail == nil {
+		f.head = w
+	} else {
+		f.tail.next, w.prev = w, f.tail
+	}
+	f.tail = w
+	f.watching++
+	if f.watching > f.maxUnsettled {
+		evicted = f.head
+		f.unlist(evicted)
+	}
+	f.mu.Unlock()
+	if evicted != nil {
+		close(evicted.stop)
+		evicted.proc.End(messaging.SettleAbandoned, nil)
+	}
+	f.watchers.Add(1)
+	go func() {
+		defer f.watchers.Done()
+		s := messaging.SettleAck
+		select {
+		case <-d.acked:
+		case <-d.nacked:
+			s = messaging.SettleNack
+		case <-w.stop:
+			return
+		}
+		f.mu.Lock()
+		listed := w.listed
+		if listed {
+			f.unlist(w)
+		}
+		f.mu.Unlock()
+		if listed {
+			w.proc.End(s, nil)
+		}
+	}()
+}
+
+// unlist removes w from the watched messages; f.mu is held.
+func (f *forwarder) unlist(w *watched) {
+	if w.prev == nil {
+		f.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		f.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.listed = nil, nil, false
+	f.watching--
+}
+
+// stopGo ends every span still open, waits for the watching goroutines
+// and closes the returned channel.
+func (f *forwarder) stopGo() {
+	if f.waiting.msg != nil {
+		f.waiting.msg.Nack()
+		f.waiting.proc.End(messaging.SettleAbandoned, nil)
+		f.waiting = delivery{}
+	}
+	f.mu.Lock()
+	var rest []*watched
+	for f.head != nil {
+		w := f.head
+		f.unlist(w)
+		rest = append(rest, w)
+	}
+	f.mu.Unlock()
+	for _, w := range rest {
+		close(w.stop)
+		w.proc.End(messaging.SettleAbandoned, nil)
+	}
+	f.watchers.Wait()
+	close(f.out)
 }
 
 type event uint8
