@@ -22,9 +22,9 @@ import (
 type endCounter struct{ ended *sync.WaitGroup }
 
 func (endCounter) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (c endCounter) OnEnd(sdktrace.ReadOnlySpan)                  { c.ended.Done() }
-func (endCounter) Shutdown(context.Context) error                 { return nil }
-func (endCounter) ForceFlush(context.Context) error               { return nil }
+func (c endCounter) OnEnd(sdktrace.ReadOnlySpan)                   { c.ended.Done() }
+func (endCounter) Shutdown(context.Context) error                  { return nil }
+func (endCounter) ForceFlush(context.Context) error                { return nil }
 
 // benchSource is a subscriber whose one subscription delivers what the
 // benchmark sends.
