@@ -1,6 +1,6 @@
 //go:build unix
 
-package watermilltrace
+package watermilltrace_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
 // endCounter counts ended spans.
@@ -46,14 +47,7 @@ func (s benchSource) Close() error { close(s.ch); return nil }
 // memory per unsettled message.
 func BenchmarkWatchSettlements(b *testing.B) {
 	for _, inflight := range []int{1, 100, 10000} {
-		for _, engine := range []string{"reflect", "goroutine"} {
-			b.Run(fmt.Sprintf("inflight=%d/engine=%s", inflight, engine), func(b *testing.B) {
-				prev := perMessageWatch
-				perMessageWatch = engine == "goroutine"
-				defer func() { perMessageWatch = prev }()
-				benchSettlements(b, inflight)
-			})
-		}
+		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) { benchSettlements(b, inflight) })
 	}
 }
 
@@ -62,10 +56,10 @@ func benchSettlements(b *testing.B, inflight int) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(endCounter{&ended}))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	src := benchSource{ch: make(chan *message.Message)}
-	sub := WrapSubscriber(src,
+	sub := watermilltrace.WrapSubscriber(src,
 		asynctrace.WithTracerProvider(tp),
 		asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
-		WithMaxUnsettled(inflight),
+		watermilltrace.WithMaxUnsettled(inflight),
 	)
 	msgs := make([]*message.Message, b.N)
 	for i := range msgs {
