@@ -32,13 +32,6 @@ func (r *benchResult) Get(context.Context) (string, error) {
 	return "id", nil
 }
 
-// sendWatcher is what the publisher needs from the engine that ends its
-// send spans.
-type sendWatcher interface {
-	add(res result, send messaging.Send)
-	close(abandon bool) <-chan struct{}
-}
-
 // BenchmarkWatchSends measures ending the send spans of publishes, with
 // inflight publishes outstanding at once: they are all handed over, then
 // completed in publish order, and the next inflight follow once every span
@@ -49,24 +42,15 @@ type sendWatcher interface {
 // publishes are outstanding, stack-B/inflight the goroutine stack memory
 // per outstanding publish.
 func BenchmarkWatchSends(b *testing.B) {
-	engines := []struct {
-		name string
-		new  func() sendWatcher
-	}{
-		{"reflect", func() sendWatcher { return newWatcher() }},
-		{"goroutine", func() sendWatcher { return newGoWatcher() }},
-	}
 	for _, spans := range []string{"none", "sampled"} {
 		for _, inflight := range []int{1, 100, 10000} {
-			for _, e := range engines {
-				name := fmt.Sprintf("spans=%s/inflight=%d/engine=%s", spans, inflight, e.name)
-				b.Run(name, func(b *testing.B) { benchWatch(b, e.new(), inflight, spans == "sampled") })
-			}
+			name := fmt.Sprintf("spans=%s/inflight=%d", spans, inflight)
+			b.Run(name, func(b *testing.B) { benchWatch(b, newWatcher(), inflight, spans == "sampled") })
 		}
 	}
 }
 
-func benchWatch(b *testing.B, w sendWatcher, inflight int, sampled bool) {
+func benchWatch(b *testing.B, w *watcher, inflight int, sampled bool) {
 	var (
 		in   *messaging.Instrumenter
 		dest *messaging.Destination

@@ -53,6 +53,11 @@ type pendingSend struct {
 // scheduling delay of its publish completing, in whatever order the client
 // completes them; past reflectWindow outstanding results, within
 // sweepInterval.
+//
+// A goroutine per outstanding result would be simpler, but measured
+// against it (docs/benchmarks.md) this costs several times less CPU per
+// publish, since the client settles a whole batch at once and one wake-up
+// ends all of it, and no goroutine stack per publish in flight.
 type watcher struct {
 	mu       sync.Mutex
 	incoming []pendingSend
@@ -296,82 +301,4 @@ func (w *watcher) waitReflect(queue []pendingSend, cases []reflect.SelectCase, t
 	}
 	chosen, _, _ := reflect.Select(cases)
 	return cases, chosen >= 2
-}
-
-// goWatcher ends the send span of each publish from a goroutine of its own
-// that waits for the result, or for Shutdown to give up.
-type goWatcher struct {
-	mu        sync.Mutex
-	closed    bool
-	abandoned bool
-	wg        sync.WaitGroup
-	abandon   chan struct{} // closed to end every outstanding span now
-	done      chan struct{} // closed once every span has ended, after close
-}
-
-func newGoWatcher() *goWatcher {
-	return &goWatcher{abandon: make(chan struct{})}
-}
-
-// add ends the span of res when res is ready. A result that is already
-// ready is ended at once, without a goroutine.
-func (w *goWatcher) add(res result, send messaging.Send) {
-	select {
-	case <-res.Ready():
-		endSend(res, send)
-		return
-	default:
-	}
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		// The publisher was stopped after this message's publish began; the
-		// result is settled by now unless Shutdown gave up waiting.
-		select {
-		case <-res.Ready():
-			endSend(res, send)
-		default:
-			send.End("", ErrAbandoned)
-		}
-		return
-	}
-	w.wg.Add(1)
-	w.mu.Unlock()
-	go w.watch(res, send)
-}
-
-func (w *goWatcher) watch(res result, send messaging.Send) {
-	defer w.wg.Done()
-	select {
-	case <-res.Ready():
-	case <-w.abandon:
-		select {
-		case <-res.Ready():
-		default:
-			send.End("", ErrAbandoned)
-			return
-		}
-	}
-	endSend(res, send)
-}
-
-// close refuses new results and returns a channel closed once every span
-// has ended; with abandon, the spans still open end at once with
-// ErrAbandoned.
-func (w *goWatcher) close(abandon bool) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-	if abandon && !w.abandoned {
-		w.abandoned = true
-		close(w.abandon)
-	}
-	if w.done == nil {
-		w.done = make(chan struct{})
-		go func() {
-			w.wg.Wait()
-			close(w.done)
-		}()
-	}
-	return w.done
 }
