@@ -225,26 +225,30 @@ func (f *forwarder) watch(d delivery) {
 		evicted.proc.End(messaging.SettleAbandoned, nil)
 	}
 	f.watchers.Add(1)
-	go func() {
-		defer f.watchers.Done()
-		s := messaging.SettleAck
-		select {
-		case <-d.acked:
-		case <-d.nacked:
-			s = messaging.SettleNack
-		case <-w.stop:
-			return
-		}
-		f.mu.Lock()
-		listed := w.listed
-		if listed {
-			f.unlist(w)
-		}
-		f.mu.Unlock()
-		if listed {
-			w.proc.End(s, nil)
-		}
-	}()
+	go f.await(w, d.acked, d.nacked)
+}
+
+// await ends w's span when the message is settled, unless it stopped being
+// watched first.
+func (f *forwarder) await(w *watched, acked, nacked <-chan struct{}) {
+	defer f.watchers.Done()
+	s := messaging.SettleAck
+	select {
+	case <-acked:
+	case <-nacked:
+		s = messaging.SettleNack
+	case <-w.stop:
+		return
+	}
+	f.mu.Lock()
+	listed := w.listed
+	if listed {
+		f.unlist(w)
+	}
+	f.mu.Unlock()
+	if listed {
+		w.proc.End(s, nil)
+	}
 }
 
 // unlist removes w from the watched messages; f.mu is held.
