@@ -24,11 +24,12 @@
 //
 // The span ends when the client settles the publish, with the server-assigned
 // message ID or the error, whether or not anyone calls
-// [pubsub.PublishResult.Get]. Spans end within a scheduling delay of their
-// publish completing, in whatever order the client completes them, with one
-// goroutine per Publisher rather than one per message. (With more than 256
-// publishes in flight, one that completes before all the 256 older ones has
-// its span ended within 10ms.)
+// [pubsub.PublishResult.Get]: within a scheduling delay of the publish
+// completing, in whatever order the client completes publishes, except that
+// a publish completing while hundreds of older ones are still in flight
+// (a retried publish, a stalled ordering key) may see its span end up to
+// about 10ms later. A Publisher runs at most one background goroutine,
+// however many publishes are in flight.
 // [Publisher.Stop] stops the wrapped publisher and waits until every span
 // has ended; [Publisher.Shutdown] does the same within a deadline and ends
 // the spans still open with [ErrAbandoned].

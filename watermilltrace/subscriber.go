@@ -3,7 +3,6 @@ package watermilltrace
 import (
 	"context"
 	"errors"
-	"reflect"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -25,8 +24,9 @@ var ErrSubscriberClosed = errors.New("watermilltrace: subscriber closed")
 // linked to it, with asynctrace.WithLinkToProducer). The span ends when the
 // message is acked or nacked, recording which of the two happened; spans of
 // messages still unsettled when the subscription's channel closes, or when
-// the subscriber is closed, end as abandoned. One goroutine per subscription
-// watches the settlements, with no goroutine per message.
+// the subscriber is closed, end as abandoned. Each span ends within a
+// scheduling delay of its message's settlement, in whatever order the
+// messages are settled, and Close returns once every span has ended.
 //
 // Messages keep their order, and the returned channel is unbuffered: the
 // next message is read from the wrapped subscriber only once the previous
@@ -132,62 +132,163 @@ type forwarder struct {
 	done         <-chan struct{}
 	closing      <-chan struct{}
 
-	waiting   delivery // read, not yet handed over (msg != nil)
-	unsettled []delivery
-	cases     []reflect.SelectCase
+	waiting delivery // read, not yet handed over (msg != nil)
+
+	// The messages handed over and not yet settled, oldest first, each
+	// watched by a goroutine of its own; mu guards the list.
+	mu       sync.Mutex
+	head     *watched
+	tail     *watched
+	watching int
+	watchers sync.WaitGroup
 }
 
-type event uint8
-
-const (
-	evStop event = iota
-	evReceived
-	evSourceClosed
-	evHandedOver
-	evAcked
-	evNacked
-)
+// watched is a message handed over to the consumer and not yet settled.
+type watched struct {
+	proc       messaging.Process
+	stop       chan struct{} // closed when the message stops being watched
+	prev, next *watched
+	listed     bool
+}
 
 func (f *forwarder) run() {
 	for {
-		ev, i, msg := f.next()
-		switch ev {
-		case evReceived:
-			f.start(msg)
-		case evHandedOver:
-			f.unsettled = append(f.unsettled, f.waiting)
-			f.waiting = delivery{}
-			if len(f.unsettled) > f.maxUnsettled {
-				f.unsettled[0].proc.End(messaging.SettleAbandoned, nil)
-				f.unsettled = f.unsettled[1:]
-			}
-		case evAcked, evNacked:
-			s := messaging.SettleAck
-			if ev == evNacked {
-				s = messaging.SettleNack
-			}
-			f.unsettled[i].proc.End(s, nil)
-			f.unsettled = append(f.unsettled[:i], f.unsettled[i+1:]...)
-		case evSourceClosed:
+		var src <-chan *message.Message
+		var out chan<- *message.Message
+		if f.waiting.msg != nil {
+			out = f.out
+		} else {
+			src = f.src
+		}
+		select {
+		case <-f.closing:
 			f.stop()
+			f.drain()
 			return
-		case evStop:
+		case <-f.done:
 			f.stop()
-			// Whatever the wrapped subscriber still sends was never seen by
-			// the consumer: nack it so that it is delivered again, until the
-			// wrapped subscriber closes its channel as its contract says. A
-			// nil channel has nothing and is never closed.
-			if f.src == nil {
+			f.drain()
+			return
+		case m, ok := <-src:
+			if !ok {
+				f.stop()
 				return
 			}
-			for m := range f.src {
-				if m != nil {
-					m.Nack()
-				}
-			}
-			return
+			f.start(m)
+		case out <- f.waiting.msg:
+			f.watch(f.waiting)
+			f.waiting = delivery{}
 		}
 	}
+}
+
+// drain nacks whatever the wrapped subscriber still sends after the
+// subscription ended, which the consumer never saw, so that it is delivered
+// again, until the wrapped subscriber closes its channel as its contract
+// says. A nil channel has nothing and is never closed.
+func (f *forwarder) drain() {
+	if f.src == nil {
+		return
+	}
+	for m := range f.src {
+		if m != nil {
+			m.Nack()
+		}
+	}
+}
+
+// watch starts the goroutine that ends d's span when d is settled, and
+// stops watching the oldest message once more than maxUnsettled are.
+//
+// A goroutine per unsettled message costs less CPU per message than one
+// select over the channels of all of them, which has to be rebuilt on
+// every message and settlement (docs/benchmarks.md); it costs a goroutine
+// stack per unsettled message, which maxUnsettled bounds.
+func (f *forwarder) watch(d delivery) {
+	w := &watched{proc: d.proc, stop: make(chan struct{}), listed: true}
+	var evicted *watched
+	f.mu.Lock()
+	if f.tail == nil {
+		f.head = w
+	} else {
+		f.tail.next, w.prev = w, f.tail
+	}
+	f.tail = w
+	f.watching++
+	if f.watching > f.maxUnsettled {
+		evicted = f.head
+		f.unlist(evicted)
+	}
+	f.mu.Unlock()
+	if evicted != nil {
+		close(evicted.stop)
+		evicted.proc.End(messaging.SettleAbandoned, nil)
+	}
+	f.watchers.Add(1)
+	go f.await(w, d.acked, d.nacked)
+}
+
+// await ends w's span when the message is settled, unless it stopped being
+// watched first.
+func (f *forwarder) await(w *watched, acked, nacked <-chan struct{}) {
+	defer f.watchers.Done()
+	s := messaging.SettleAck
+	select {
+	case <-acked:
+	case <-nacked:
+		s = messaging.SettleNack
+	case <-w.stop:
+		return
+	}
+	f.mu.Lock()
+	listed := w.listed
+	if listed {
+		f.unlist(w)
+	}
+	f.mu.Unlock()
+	if listed {
+		w.proc.End(s, nil)
+	}
+}
+
+// unlist removes w from the watched messages; f.mu is held.
+func (f *forwarder) unlist(w *watched) {
+	if w.prev == nil {
+		f.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		f.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.listed = nil, nil, false
+	f.watching--
+}
+
+// stop ends every span still open, waits for the watching goroutines
+// and closes the returned channel.
+func (f *forwarder) stop() {
+	if f.waiting.msg != nil {
+		f.waiting.msg.Nack()
+		f.waiting.proc.End(messaging.SettleAbandoned, nil)
+		f.waiting = delivery{}
+	}
+	f.mu.Lock()
+	var rest []*watched
+	for f.head != nil {
+		w := f.head
+		f.unlist(w)
+		rest = append(rest, w)
+	}
+	f.mu.Unlock()
+	for _, w := range rest {
+		close(w.stop)
+		w.proc.End(messaging.SettleAbandoned, nil)
+	}
+	f.watchers.Wait()
+	close(f.out)
 }
 
 // start begins the process span of a message read from the wrapped channel.
@@ -200,103 +301,4 @@ func (f *forwarder) start(msg *message.Message) {
 	// The channels are read before the message is handed over: Ack on a
 	// message built without NewMessage sets them, which must not race.
 	f.waiting = delivery{msg: msg, acked: msg.Acked(), nacked: msg.Nacked(), proc: proc}
-}
-
-// stop ends every span still open and closes the returned channel.
-func (f *forwarder) stop() {
-	if f.waiting.msg != nil {
-		f.waiting.msg.Nack()
-		f.waiting.proc.End(messaging.SettleAbandoned, nil)
-		f.waiting = delivery{}
-	}
-	for _, d := range f.unsettled {
-		d.proc.End(messaging.SettleAbandoned, nil)
-	}
-	f.unsettled = nil
-	close(f.out)
-}
-
-// next waits for the next thing to happen: a message from the wrapped
-// channel (or a message handed over to the consumer, while one waits), a
-// settlement, the end of the subscription. i is the index in f.unsettled of
-// a settled message.
-func (f *forwarder) next() (ev event, i int, msg *message.Message) {
-	var src <-chan *message.Message
-	var out chan<- *message.Message
-	if f.waiting.msg != nil {
-		out = f.out
-	} else {
-		src = f.src
-	}
-	if len(f.unsettled) > 1 {
-		return f.nextReflect(src, out)
-	}
-	// One unsettled message at a time is the common case (most subscribers
-	// send the next message only after the previous one is settled); a
-	// plain select serves it without reflection.
-	var acked, nacked <-chan struct{}
-	if len(f.unsettled) == 1 {
-		acked, nacked = f.unsettled[0].acked, f.unsettled[0].nacked
-	}
-	select {
-	case <-f.closing:
-		return evStop, 0, nil
-	case <-f.done:
-		return evStop, 0, nil
-	case m, ok := <-src:
-		if !ok {
-			return evSourceClosed, 0, nil
-		}
-		return evReceived, 0, m
-	case out <- f.waiting.msg:
-		return evHandedOver, 0, nil
-	case <-acked:
-		return evAcked, 0, nil
-	case <-nacked:
-		return evNacked, 0, nil
-	}
-}
-
-// Fixed positions in forwarder.cases; the settlement channels of unsettled
-// message i follow at fixedCases+2i (acked) and fixedCases+2i+1 (nacked).
-const (
-	caseClosing = iota
-	caseDone
-	caseSource
-	caseOut
-	fixedCases
-)
-
-func (f *forwarder) nextReflect(src <-chan *message.Message, out chan<- *message.Message) (event, int, *message.Message) {
-	f.cases = f.cases[:0]
-	f.cases = append(f.cases,
-		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(f.closing)},
-		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(f.done)},
-		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(src)},
-		reflect.SelectCase{Dir: reflect.SelectSend, Chan: reflect.ValueOf(out), Send: reflect.ValueOf(f.waiting.msg)},
-	)
-	for _, d := range f.unsettled {
-		f.cases = append(f.cases,
-			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(d.acked)},
-			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(d.nacked)},
-		)
-	}
-	chosen, v, ok := reflect.Select(f.cases)
-	switch chosen {
-	case caseClosing, caseDone:
-		return evStop, 0, nil
-	case caseSource:
-		if !ok {
-			return evSourceClosed, 0, nil
-		}
-		m, _ := v.Interface().(*message.Message)
-		return evReceived, 0, m
-	case caseOut:
-		return evHandedOver, 0, nil
-	}
-	i := (chosen - fixedCases) / 2
-	if (chosen-fixedCases)%2 == 0 {
-		return evAcked, i, nil
-	}
-	return evNacked, i, nil
 }

@@ -289,3 +289,54 @@ func TestWrapSubscriberNilChannelClose(t *testing.T) {
 		t.Fatal("the returned channel delivered a message")
 	}
 }
+
+// Settlements that race Close end each span once, with the settlement or as
+// abandoned, whichever comes first.
+func TestWrapSubscriberSettleDuringClose(t *testing.T) {
+	tel := telemetrytest.New(t)
+	inner := chanSubscriber{ch: make(chan *message.Message)}
+	sub := watermilltrace.WrapSubscriber(inner, tel.Options()...)
+	msgs, err := sub.Subscribe(context.Background(), "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	go func() {
+		for i := range n {
+			inner.ch <- message.NewMessage(fmt.Sprint(i), nil)
+		}
+	}()
+	var got []*message.Message
+	for range n {
+		got = append(got, telemetrytest.Recv(t, msgs, "message"))
+	}
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		for i, m := range got {
+			if i%2 == 0 {
+				m.Ack()
+			} else {
+				m.Nack()
+			}
+		}
+	}()
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-settled
+	spans := tel.Ended("process race")
+	if len(spans) != n {
+		t.Fatalf("%d process spans ended, want %d", len(spans), n)
+	}
+	for _, s := range spans {
+		id := telemetrytest.AttrString(s, "messaging.message.id")
+		want := map[bool]string{true: "ack", false: "nack"}[id[len(id)-1]%2 == 0]
+		if got := telemetrytest.AttrString(s, "asynctrace.message.settlement"); got != want && got != "abandoned" {
+			t.Errorf("message %s: settlement %s, want %s or abandoned", id, got, want)
+		}
+	}
+	if c := tel.HistogramCount(t, "messaging.process.duration"); c != n {
+		t.Errorf("messaging.process.duration counted %d messages, want %d", c, n)
+	}
+}
