@@ -45,16 +45,10 @@ var PubSubLimits = Limits{MaxEntries: 100, MaxKeyBytes: 256, MaxValueBytes: 1024
 // together must fit in the server's max_payload, 1 MiB unless the server is
 // configured otherwise.
 var NATSLimits = Limits{
-	MaxTotalBytes:      natsMaxHeaderBlock - natsHeaderFraming,
-	MaxMessageBytes:    natsMaxPayload - natsHeaderFraming,
+	MaxTotalBytes:      1<<16 - 1 - len("NATS/1.0\r\n\r\n"),
+	MaxMessageBytes:    1<<20 - len("NATS/1.0\r\n\r\n"),
 	EntryOverheadBytes: len(": \r\n"),
 }
-
-const (
-	natsMaxHeaderBlock = 1<<16 - 1
-	natsMaxPayload     = 1 << 20
-	natsHeaderFraming  = len("NATS/1.0\r\n\r\n")
-)
 
 // AMQPLimits are the limits of AMQP 0-9-1 (RabbitMQ) on a message's header
 // table: keys are short strings of at most 255 bytes, and the table, with
