@@ -21,15 +21,18 @@ import (
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
-// NATS JetStream takes a header block of at most 65,535 bytes. With
-// watermill-nats, a message's metadata (keys and values) may then total
-// 65,456 bytes, as it is encoded beside the "NATS/1.0" line, watermill's
-// own UUID header and "key: value\r\n" framing. Tracing must not push a
-// message that publishes without it over that limit: what does not fit
-// is left out, and the message goes through.
-func TestNATSHeaderLimitDoesNotFailPublish(t *testing.T) {
+// A message whose metadata publishes without tracing publishes with it:
+// trace context that would push it over the broker's limit is left out.
+// NATS JetStream takes a header block of at most 65,535 bytes; with
+// watermill-nats, whose UUID header and "key: value\r\n" framing share it,
+// metadata keys and values may total 65,456 bytes. RabbitMQ takes a header
+// table that fits one frame (128 KiB by default).
+func TestBrokerLimitsDoNotFailPublish(t *testing.T) {
+	nats := backend{name: "nats", system: "nats", setup: setupNATS}
+	rabbitmq := backend{name: "rabbitmq", system: "rabbitmq", setup: setupRabbitMQ}
 	for _, tc := range []struct {
 		name string
+		b    backend
 		// metadataBytes is the sum of the lengths of the message's keys
 		// and values.
 		metadataBytes int
@@ -37,15 +40,20 @@ func TestNATSHeaderLimitDoesNotFailPublish(t *testing.T) {
 		// traceparent fits, and only baggage is left out.
 		parent bool
 	}{
-		{name: "nothing fits", metadataBytes: 65446},
-		{name: "traceparent fits", metadataBytes: 65300, parent: true},
+		{name: "nats/nothing fits", b: nats, metadataBytes: 65446},
+		{name: "nats/largest", b: nats, metadataBytes: 65456},
+		{name: "nats/traceparent fits", b: nats, metadataBytes: 65300, parent: true},
+		// The most RabbitMQ takes with its default frame_max of 131,072
+		// bytes. (A frame too large makes it close the connection.)
+		{name: "rabbitmq/largest", b: rabbitmq, metadataBytes: 130983},
+		{name: "rabbitmq/traceparent fits", b: rabbitmq, metadataBytes: 129783, parent: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := telemetrytest.New(t)
 			errs := captureOTelErrors(t)
 			topic := servicetest.UniqueName("limits")
-			pub, newSub := setupNATS(t, []string{topic})
-			opts := tr.Options(asynctrace.WithMessagingSystem("nats"))
+			pub, newSub := tc.b.setup(t, []string{topic})
+			opts := tr.Options(asynctrace.WithMessagingSystem(tc.b.system))
 			sub := watermilltrace.WrapSubscriber(newSub(), opts...)
 			closeOnCleanup(t, sub)
 			ctx, cancel := context.WithCancel(context.Background())
