@@ -119,3 +119,38 @@ func TestIntegrationChanAndReceiveShareMessages(t *testing.T) {
 		t.Errorf("%d process spans ended after acking %d messages", got, n)
 	}
 }
+
+type ctxKey struct{}
+
+// A message the channel's goroutine took ahead and Handle's receive then
+// gets starts its span before the caller's context is known; the context
+// handed on must still be the caller's, with the span.
+func TestReceiveContextOfMessageTakenForChan(t *testing.T) {
+	tel := telemetrytest.New(t)
+	props, send := produced(t, tel, tel.Options(), context.Background(), nil)
+	fc := newFakeConsumer()
+	c := WrapConsumer(fc, tel.Options()...)
+	defer c.Close()
+	_ = c.Chan()
+	fc.push(message(1, props))
+	waitFor(t, 5*time.Second, "the message to be taken for Chan", func() bool { return unsettledOf(c) == 1 })
+
+	ctx := context.WithValue(ctxTimeout(t, 5*time.Second), ctxKey{}, "caller")
+	pctx, m, err := c.(*consumer).receiveContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pctx.Value(ctxKey{}) != "caller" {
+		t.Error("the context lost the caller's values")
+	}
+	if pctx.Done() != ctx.Done() {
+		t.Error("the context is not done with the caller's")
+	}
+	if got := trace.SpanContextFromContext(pctx); !got.Equal(trace.SpanContextFromContext(ContextFromMessage(m))) || got.TraceID() != send.SpanContext().TraceID() {
+		t.Error("the context does not carry the message's process span")
+	}
+	if err := c.Ack(m); err != nil {
+		t.Fatal(err)
+	}
+	tel.One(t, "process orders")
+}
