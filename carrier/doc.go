@@ -15,10 +15,17 @@
 //   - The caller's map is never written. [Injector.Inject] returns a copy that
 //     holds the injected keys, and copies only when there is something to
 //     inject, so a map reused across concurrent sends stays untouched.
-//   - Broker limits are kept: with [Limits] set, an entry whose key or value is
-//     too long, or that would exceed the attribute count, is left out (and
-//     reported through otel.Handle) rather than sent to make the publish fail.
-//     [PubSubLimits] holds Google Pub/Sub's limits.
+//   - Trace context never makes a publish fail. With [Limits] set, an entry
+//     whose key or value is too long, that would exceed the attribute count,
+//     or that would push the message's entries (or entries and payload, with
+//     [Injector.InjectSized]) past the broker's size limit is left out and
+//     reported through otel.Handle as a [*LimitError]; the message goes out
+//     without it. traceparent claims the room first and baggage last, so a
+//     message with a little room still continues the trace; one with none
+//     is sent without trace context, and its consumer starts a new trace.
+//     [PubSubLimits], [NATSLimits], [AMQPLimits], [KafkaLimits] and
+//     [PulsarLimits] hold the brokers' default limits; sizes are estimated
+//     from the broker's encoding, erring on the side of leaving out.
 //   - Context written by other producers is read: the plain W3C keys
 //     (traceparent, tracestate, baggage) first, and, when the message has no
 //     plain traceparent, the same keys behind a fallback prefix. By default

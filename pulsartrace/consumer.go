@@ -9,7 +9,9 @@ import (
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
@@ -45,9 +47,10 @@ type consumer struct {
 	// release, when set, tells the client that made c that c is closed.
 	release func()
 
-	mu     sync.Mutex // guards closed, ch and the start of pump
+	mu     sync.Mutex // guards closed, ch, src and the start of pump
 	closed bool
 	ch     chan pulsar.ConsumerMessage
+	src    <-chan pulsar.ConsumerMessage // the client's channel, once Chan is called
 	done   chan struct{}
 	pumps  sync.WaitGroup
 	once   sync.Once
@@ -126,13 +129,21 @@ func (c *consumer) receiveContext(ctx context.Context) (context.Context, pulsar.
 
 func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *tracedMessage, error) {
 	start := time.Now()
-	m, err := c.Consumer.Receive(ctx)
-	if err == nil && m == nil {
+	m, held, err := c.next(ctx)
+	if err == nil && m == nil && held == nil {
 		err = errNoMessage
 	}
 	if err != nil {
 		c.in.RecordReceive(ctx, c.anonymous, start, err)
 		return ctx, nil, err
+	}
+	if held != nil {
+		c.in.RecordReceive(ctx, held.dl.d, start, nil)
+		pctx := held.dl.proc.Context()
+		if !detach {
+			pctx = rebase(ctx, pctx)
+		}
+		return pctx, held, nil
 	}
 	base := ctx
 	if detach && ctx.Done() != nil {
@@ -143,29 +154,73 @@ func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *
 	return tm.dl.proc.Context(), tm, nil
 }
 
+// next waits for the client's next message. Before Chan is called it is
+// the client's Receive. After, the goroutine feeding the channel may have
+// taken a message no reader of the channel wants yet: next takes that one
+// (already traced, returned as held) as readily as one still with the
+// client, so that the channel and Receive share one stream and an unread
+// channel keeps nothing from Receive.
+func (c *consumer) next(ctx context.Context) (m pulsar.Message, held *tracedMessage, err error) {
+	c.mu.Lock()
+	out, src := c.ch, c.src
+	c.mu.Unlock()
+	if out == nil {
+		m, err = c.Consumer.Receive(ctx)
+		return m, nil, err
+	}
+	select {
+	case cm := <-out:
+		if tm, ok := cm.Message.(*tracedMessage); ok {
+			return nil, tm, nil
+		}
+		return nil, nil, errNoMessage
+	case cm, ok := <-src:
+		if ok {
+			return cm.Message, nil, nil
+		}
+	case <-c.done:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	// Closed, or a channel that has nothing more: the client's Receive
+	// gives its own answer.
+	m, err = c.Consumer.Receive(ctx)
+	return m, nil, err
+}
+
+// rebase returns ctx carrying the span and baggage of pctx, for a message
+// whose process span started before the caller's ctx was known.
+func rebase(ctx, pctx context.Context) context.Context {
+	ctx = trace.ContextWithSpan(ctx, trace.SpanFromContext(pctx))
+	return baggage.ContextWithBaggage(ctx, baggage.FromContext(pctx))
+}
+
 // Chan returns a channel of the consumer's messages, like the client's
 // Chan, each wrapped with its process span started. The ConsumerMessage's
 // Consumer is c. As with the client, the channel is never closed; it stops
 // delivering when c is closed. A message's span starts when it is taken
 // from the client's channel, which happens at most one message ahead of
-// the reader.
+// the reader. Receive takes that message too, so calling Chan and not
+// reading from it keeps no message from Receive.
 func (c *consumer) Chan() <-chan pulsar.ConsumerMessage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ch == nil {
 		c.ch = make(chan pulsar.ConsumerMessage)
+		c.src = c.Consumer.Chan()
 		if !c.closed {
 			c.pumps.Add(1)
-			go c.pump(c.Consumer.Chan())
+			go c.pump(c.src)
 		}
 	}
 	return c.ch
 }
 
 // pump moves messages from the client's channel to c's, starting their
-// spans. It holds at most one message the user has not taken; if c closes
-// first, that message's span is ended as abandoned by Close and the broker
-// redelivers the message, which was never acknowledged.
+// spans. It holds at most one message nobody has taken, which goes to the
+// first reader of the channel or caller of Receive; if c closes first, that
+// message's span is ended as abandoned by Close and the broker redelivers
+// the message, which was never acknowledged.
 func (c *consumer) pump(in <-chan pulsar.ConsumerMessage) {
 	defer c.pumps.Done()
 	for {

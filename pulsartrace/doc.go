@@ -40,6 +40,15 @@
 // Close, Name, Topic and LastSequenceID pass through; [UnwrapProducer]
 // returns the client's producer.
 //
+// Trace context never makes a send fail. The client refuses a message
+// whose payload and metadata, properties included, exceed the broker's
+// maximum message size; the wrapper assumes the default, 5 MiB
+// ([carrier.PulsarLimits]), and leaves out whatever trace context would not
+// fit (baggage first, traceparent last), reporting each entry left out
+// through otel.Handle as a *carrier.LimitError. Such a message is sent
+// without it, and its consumer starts a new trace. A broker configured with
+// a smaller maximum is not known to the wrapper.
+//
 // # Consumer
 //
 //	consumer := pulsartrace.WrapConsumer(raw)
@@ -63,6 +72,12 @@
 // (which uses them only through the pulsar.Message interface), and
 // [UnwrapMessage] returns the client's message for code that type-asserts
 // it. [UnwrapConsumer] returns the client's consumer.
+//
+// Receive and Chan share one stream of messages. The goroutine that feeds
+// Chan takes a message from the client at most one ahead of its reader;
+// Receive takes that message as readily as the next one still with the
+// client, so a channel asked for and then left unread keeps no message from
+// Receive.
 //
 // The simplest consumer loop is [Handle]: it runs a handler per message
 // with its context, acknowledges on nil, nacks on error (recorded on the

@@ -15,7 +15,7 @@ const ScopeName = "github.com/asynctrace/asynctrace/pulsartrace"
 const system = "pulsar"
 
 func newInstrumenter(cfg config.Shared) *messaging.Instrumenter {
-	// Pulsar puts no limit on the number or size of properties that a
-	// propagator's few short entries could reach.
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}}, cfg)
+	// Properties travel in the message's metadata, which counts with the
+	// payload toward the broker's maximum message size.
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.PulsarLimits}, cfg)
 }

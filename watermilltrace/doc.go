@@ -93,6 +93,24 @@
 // whose metadata still holds the incoming message's traceparent: it is
 // replaced.
 //
+// # Broker limits
+//
+// Trace context never makes a publish fail. Brokers bound what a message
+// may carry: NATS JetStream a header block of 64 KiB, RabbitMQ a header
+// table within one frame (128 KiB by default) and keys of 255 bytes, Kafka
+// a record of about 1 MB, Google Pub/Sub 100 attributes of limited length.
+// With asynctrace.WithMessagingSystem naming the broker ("nats",
+// "rabbitmq", "kafka", "gcp_pubsub", "pulsar"), the publishers of this
+// package keep within its default limits, less room for the header that
+// holds Watermill's message UUID; [WithMetadataLimits] sets other limits.
+// What does not fit is left out: baggage first, traceparent last. Each
+// entry left out is reported through otel.Handle as a *carrier.LimitError,
+// and the message is published with its own metadata and payload untouched.
+// A message published without traceparent starts a new trace at its
+// consumer. Redis Streams, SQL and GoChannel have no limit trace context
+// could reach; with no messaging system named (the default "watermill"),
+// nothing is left out.
+//
 // # Robustness
 //
 // Messages whose context was dropped on the way (Copy, brokers, GoChannel
@@ -113,12 +131,14 @@
 // once one is installed, W3C Trace Context and Baggage until then, so the
 // trace travels without any setup), WithMessagingSystem, WithLinkToProducer,
 // WithSpanAttributes, WithServerAddress, WithMessageBodySize and
-// WithFallbackKeyPrefixes. This package adds [WithMaxUnsettled].
+// WithFallbackKeyPrefixes. This package adds [WithMaxUnsettled] and
+// [WithMetadataLimits].
 //
 // A nil publisher or subscriber makes [WrapPublisher] or [WrapSubscriber]
 // panic, as does an option of another adapter package
 // (httptrace.WithoutTraceResponse, say) given to any constructor of this
-// one, and [WithMaxUnsettled] below 1; nil options are ignored. The router
+// one, [WithMaxUnsettled] below 1 and [WithMetadataLimits] with a negative
+// limit; nil options are ignored. The router
 // handing a nil publisher to the decorator from [NewPublisherDecorator] is
 // reported as [ErrNilPublisher] instead.
 package watermilltrace

@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/carrier"
 	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
@@ -34,13 +35,77 @@ const DefaultMaxUnsettled = 1024
 // settings are the options of this package's own.
 type settings struct {
 	maxUnsettled int
+	limits       *carrier.Limits
 }
 
 // newInstrumenter applies opts for the constructor fn.
 func newInstrumenter(fn string, opts []asynctrace.Option) (*messaging.Instrumenter, settings) {
 	s := settings{maxUnsettled: DefaultMaxUnsettled}
 	cfg := config.Resolve("watermilltrace."+fn, "watermilltrace", opts, &s)
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem}, cfg), s
+	limits := limitsFor(cfg.System)
+	if s.limits != nil {
+		limits = *s.limits
+	}
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem, Limits: limits}, cfg), s
+}
+
+// watermillHeaderReserve is what the Pub/Subs of Watermill add to a message
+// beside its metadata, as the broker counts it: the header holding the
+// message's UUID ("_watermill_message_uuid", 23 bytes, and a UUID, 36 bytes
+// when made by watermill.NewUUID) with its framing. It is taken from the
+// limits of every broker, generously so that longer UUIDs fit too.
+const watermillHeaderReserve = 128
+
+// limitsFor returns the limits of the broker a messaging.system value
+// names, less what Watermill adds to every message; none for a system with
+// no limit trace context could reach, or one this package does not know.
+func limitsFor(system string) carrier.Limits {
+	var l carrier.Limits
+	switch system {
+	case "nats":
+		l = carrier.NATSLimits
+	case "rabbitmq":
+		l = carrier.AMQPLimits
+	case "kafka":
+		l = carrier.KafkaLimits
+	case "gcp_pubsub":
+		return carrier.PubSubLimits
+	case "pulsar":
+		l = carrier.PulsarLimits
+	default:
+		return l
+	}
+	if l.MaxTotalBytes > 0 {
+		l.MaxTotalBytes -= watermillHeaderReserve
+	}
+	if l.MaxMessageBytes > 0 {
+		l.MaxMessageBytes -= watermillHeaderReserve
+	}
+	return l
+}
+
+// WithMetadataLimits bounds what a publisher of this package writes into a
+// message's metadata, in place of the limits it derives from
+// asynctrace.WithMessagingSystem. Trace context that does not fit is left
+// out and reported through otel.Handle as a *carrier.LimitError; the
+// message is published without it. Use it for a broker configured with
+// other limits than its defaults, or one this package does not know.
+// Watermill's own additions to a message (its UUID header) are not counted
+// for you: leave room for them. It panics if a field of l is negative.
+func WithMetadataLimits(l carrier.Limits) asynctrace.Option {
+	for name, v := range map[string]int{
+		"MaxEntries": l.MaxEntries, "MaxKeyBytes": l.MaxKeyBytes, "MaxValueBytes": l.MaxValueBytes,
+		"MaxTotalBytes": l.MaxTotalBytes, "MaxMessageBytes": l.MaxMessageBytes, "EntryOverheadBytes": l.EntryOverheadBytes,
+	} {
+		if v < 0 {
+			panic(fmt.Sprintf("watermilltrace.WithMetadataLimits: %s must not be negative, got %d", name, v))
+		}
+	}
+	return config.New(config.Option{
+		Name:    "watermilltrace.WithMetadataLimits",
+		Adapter: "watermilltrace",
+		Local:   func(s *settings) { s.limits = &l },
+	}).(asynctrace.Option)
 }
 
 // WithMaxUnsettled bounds how many delivered messages a subscription from

@@ -26,18 +26,19 @@ type Send struct {
 // ctx's span, and returns the context that carries it, the Send to end, and
 // props with that context injected. props is never written: the returned map
 // is a copy when anything was injected. bodySize is the payload size in bytes
-// (recorded only with the body-size option).
+// (recorded only with the body-size option); it counts toward the adapter's
+// Limits.MaxMessageBytes.
 func (in *Instrumenter) StartSend(ctx context.Context, d *Destination, props map[string]string, bodySize int) (context.Context, Send, map[string]string) {
 	start := time.Now()
 	tr := in.tracers.get()
 	if tr.off {
-		return ctx, Send{in: in, d: d, ctx: ctx, span: noopSpan, start: start}, in.injector.Inject(ctx, props)
+		return ctx, Send{in: in, d: d, ctx: ctx, span: noopSpan, start: start}, in.injector.InjectSized(ctx, props, bodySize)
 	}
 	ctx, span := tr.tracer.Start(ctx, d.sendName, d.sendStart...)
 	if in.cfg.RecordBodySize && span.IsRecording() {
 		span.SetAttributes(bodySizeAttribute(bodySize))
 	}
-	return ctx, Send{in: in, d: d, ctx: ctx, span: span, start: start}, in.injector.Inject(ctx, props)
+	return ctx, Send{in: in, d: d, ctx: ctx, span: span, start: start}, in.injector.InjectSized(ctx, props, bodySize)
 }
 
 // Span is the send span (a no-op span for the zero Send or with tracing
