@@ -73,7 +73,7 @@ func TestPublisherKeepsTraceContextWithinBrokerLimits(t *testing.T) {
 }
 
 func TestWithMetadataLimitsPanicsOnNegative(t *testing.T) {
-	wantPanic(t, "watermilltrace.WithMetadataLimits: MaxTotalBytes must not be negative, got -1", func() {
+	telemetrytest.WantPanic(t, "watermilltrace.WithMetadataLimits: MaxTotalBytes must not be negative, got -1", func() {
 		watermilltrace.WithMetadataLimits(carrier.Limits{MaxTotalBytes: -1})
 	})
 }
