@@ -37,28 +37,44 @@ func NewMiddleware(opts ...asynctrace.Option) func(http.Handler) http.Handler {
 func newMiddleware(c *config) func(http.Handler) http.Handler {
 	traced := otelhttp.NewMiddleware(serverOperation, c.otelhttpOptions()...)
 	return func(next http.Handler) http.Handler {
-		inSpan := traced(&spanHandler{next: next, cfg: c})
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			// Filtering here instead of through otelhttp.WithFilter keeps
-			// the decision in one place: an untraced request gets neither a
-			// span nor a traceresponse header, even when a span from an
-			// outer layer is already in its context.
-			if !c.traced(r) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			inSpan.ServeHTTP(w, r)
-		})
+		if w, ok := next.(*serverHandler); ok {
+			return w // already traced: one server span per request
+		}
+		return &serverHandler{next: next, inSpan: traced(&spanHandler{next: next, cfg: c}), cfg: c}
 	}
 }
 
-// WrapHandler returns h inside the middleware of [NewMiddleware]. It
-// panics if h is nil.
+// serverHandler decides whether a request gets a span.
+type serverHandler struct {
+	next, inSpan http.Handler
+	cfg          *config
+}
+
+func (h *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Filtering here instead of through otelhttp.WithFilter keeps the
+	// decision in one place: an untraced request gets neither a span nor a
+	// traceresponse header, even when a span from an outer layer is already
+	// in its context.
+	if !h.cfg.traced(r) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	h.inSpan.ServeHTTP(w, r)
+}
+
+// WrapHandler returns h inside the middleware of [NewMiddleware].
+// Wrapping a handler that WrapHandler or NewMiddleware returned returns it
+// unchanged, so a request never gets two server spans. It panics if h is
+// nil.
 func WrapHandler(h http.Handler, opts ...asynctrace.Option) http.Handler {
 	if h == nil {
 		panic("httptrace.WrapHandler: handler is nil")
 	}
-	return newMiddleware(newConfig("WrapHandler", opts))(h)
+	c := newConfig("WrapHandler", opts)
+	if w, ok := h.(*serverHandler); ok {
+		return w
+	}
+	return newMiddleware(c)(h)
 }
 
 // spanHandler runs inside the otelhttp span.

@@ -3,6 +3,7 @@ package httptrace_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -163,4 +164,25 @@ func TestWithSpanAttributes(t *testing.T) {
 	// otelhttp's own attributes are still there.
 	telemetrytest.WantAttr(t, server, "http.request.method", "GET")
 	telemetrytest.WantAttr(t, clientSpan, "http.request.method", "GET")
+}
+
+// Wrapping a traced handler again leaves it as it is: one server span per
+// request, not two.
+func TestWrapHandlerTwiceIsOneSpan(t *testing.T) {
+	tel := telemetrytest.New(t)
+	h := httptrace.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}), tel.Options()...)
+	if again := httptrace.WrapHandler(h, tel.Options()...); again != h {
+		t.Fatal("WrapHandler of a wrapped handler returned a new handler")
+	}
+	srv := httptest.NewServer(httptrace.NewMiddleware(tel.Options()...)(h))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	srv.Client().CloseIdleConnections()
+	if n := len(tel.Recorder.Ended()); n != 1 {
+		t.Fatalf("%d spans for one request through two layers, want 1", n)
+	}
 }

@@ -20,7 +20,8 @@ type client struct {
 	// open are the consumers and readers made through the client and not
 	// closed yet: Close closes them first, so that the spans of their
 	// unsettled messages end instead of staying open forever.
-	open map[interface{ Close() }]struct{}
+	open   map[interface{ Close() }]struct{}
+	closed bool
 }
 
 var _ pulsar.Client = (*client)(nil)
@@ -65,7 +66,7 @@ func (c *client) Subscribe(opts pulsar.ConsumerOptions) (pulsar.Consumer, error)
 		return cons, err
 	}
 	tc := newConsumer(cons, c.in, c.s)
-	tc.release = c.track(tc)
+	c.track(tc, &tc.release)
 	return tc, nil
 }
 
@@ -76,28 +77,36 @@ func (c *client) CreateReader(opts pulsar.ReaderOptions) (pulsar.Reader, error) 
 		return r, err
 	}
 	tr := newReader(r, c.in)
-	tr.release = c.track(tr)
+	c.track(tr, &tr.release)
 	return tr, nil
 }
 
-// track remembers x until the returned function is called by x's Close.
-func (c *client) track(x interface{ Close() }) func() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.open == nil {
-		c.open = make(map[interface{ Close() }]struct{})
-	}
-	c.open[x] = struct{}{}
-	return func() {
+// track remembers x until x's Close calls the function it stores in
+// release, which is set before x is shared. What is made while or after the
+// client closes is closed at once.
+func (c *client) track(x interface{ Close() }, release *func()) {
+	*release = func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		delete(c.open, x)
 	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		x.Close()
+		return
+	}
+	if c.open == nil {
+		c.open = make(map[interface{ Close() }]struct{})
+	}
+	c.open[x] = struct{}{}
+	c.mu.Unlock()
 }
 
 // Close closes what the client made that is still open, then the client.
 func (c *client) Close() {
 	c.mu.Lock()
+	c.closed = true
 	open := make([]interface{ Close() }, 0, len(c.open))
 	for x := range c.open {
 		open = append(open, x)

@@ -20,9 +20,10 @@ type reader struct {
 	// release, when set, tells the client that made r that r is closed.
 	release func()
 
-	mu      sync.Mutex
-	current messaging.Process // the span of the message Next returned last
-	closed  sync.Once
+	mu       sync.Mutex
+	current  messaging.Process // the span of the message Next returned last
+	isClosed bool              // Close was called
+	closed   sync.Once
 }
 
 var _ pulsar.Reader = (*reader)(nil)
@@ -75,7 +76,12 @@ func (r *reader) Next(ctx context.Context) (pulsar.Message, error) {
 	r.in.RecordReceive(ctx, d, start, nil)
 	r.mu.Lock()
 	prev := r.current
-	r.current = proc
+	if r.isClosed {
+		// Close ran while this Next waited: nothing would end the span.
+		prev, r.current = proc, messaging.Process{}
+	} else {
+		r.current = proc
+	}
 	r.mu.Unlock()
 	// Another goroutine's Next may have started a span in between.
 	prev.End(messaging.SettleNone, nil)
@@ -96,6 +102,9 @@ func (r *reader) SeekByTime(t time.Time) error {
 
 // Close ends the span of the last message read and closes the reader.
 func (r *reader) Close() {
+	r.mu.Lock()
+	r.isClosed = true
+	r.mu.Unlock()
 	r.endCurrent()
 	r.closed.Do(func() {
 		r.Reader.Close()

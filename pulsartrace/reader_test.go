@@ -192,3 +192,37 @@ func TestIntegrationReaderFailedNext(t *testing.T) {
 		t.Errorf("failed receive durations %d, want 1", n)
 	}
 }
+
+// slowReader's Next returns one message once release is closed.
+type slowReader struct {
+	pulsar.Reader
+	entered, release chan struct{}
+}
+
+func (r *slowReader) Topic() string { return "orders" }
+func (r *slowReader) Close()        {}
+func (r *slowReader) Next(context.Context) (pulsar.Message, error) {
+	close(r.entered)
+	<-r.release
+	return &fakeMessage{topic: "orders", id: pulsar.EarliestMessageID()}, nil
+}
+
+// A message that arrives for a Next still waiting when Close ran has its
+// span ended at once: nothing after Close would end it.
+func TestReaderCloseDuringNextEndsTheSpan(t *testing.T) {
+	tel := telemetrytest.New(t)
+	raw := &slowReader{entered: make(chan struct{}), release: make(chan struct{})}
+	r := WrapReader(raw, tel.Options()...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.Next(context.Background())
+	}()
+	<-raw.entered
+	r.Close()
+	close(raw.release)
+	<-done
+	if n := len(tel.Ended("process orders")); n != 1 {
+		t.Fatalf("%d process spans ended, want the one Next started after Close", n)
+	}
+}

@@ -40,13 +40,16 @@ func WrapPublisher(pub message.Publisher, opts ...asynctrace.Option) message.Pub
 // NewPublisherDecorator returns a decorator for Router.AddPublisherDecorators
 // that wraps each handler's publisher as [WrapPublisher] does, so the
 // messages a handler returns are traced when the router publishes them.
-// Give the router's handlers an unwrapped publisher: one that is also
-// wrapped by [WrapPublisher] would start two send spans per message.
+// A publisher already wrapped by [WrapPublisher] is left as it is, so a
+// message never gets two send spans.
 func NewPublisherDecorator(opts ...asynctrace.Option) message.PublisherDecorator {
 	in, _ := newInstrumenter("NewPublisherDecorator", opts)
 	return func(pub message.Publisher) (message.Publisher, error) {
 		if pub == nil {
 			return nil, ErrNilPublisher
+		}
+		if w, ok := pub.(*publisher); ok {
+			return w, nil // already traced: one send span per message
 		}
 		return &publisher{pub: pub, in: in}, nil
 	}
