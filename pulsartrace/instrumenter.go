@@ -17,5 +17,5 @@ const system = "pulsar"
 func newInstrumenter(cfg config.Shared) *messaging.Instrumenter {
 	// Pulsar puts no limit on the number or size of properties that a
 	// propagator's few short entries could reach.
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}}, cfg)
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.Limits{}, Settlement: messaging.PulsarVocabulary}, cfg)
 }
