@@ -33,14 +33,35 @@ const DefaultMaxUnsettled = 1024
 
 // settings are the options of this package's own.
 type settings struct {
-	maxUnsettled int
+	maxUnsettled  int
+	consumerGroup string
 }
 
 // newInstrumenter applies opts for the constructor fn.
 func newInstrumenter(fn string, opts []asynctrace.Option) (*messaging.Instrumenter, settings) {
 	s := settings{maxUnsettled: DefaultMaxUnsettled}
 	cfg := config.Resolve("watermilltrace."+fn, "watermilltrace", opts, &s)
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem}, cfg), s
+	spec := messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem}
+	// A wrapped subscriber learns of an Ack or Nack only once it happened:
+	// the core then marks it with a settle span of its own.
+	spec.SettleObserved = fn == "WrapSubscriber"
+	return messaging.New(spec, cfg), s
+}
+
+// WithConsumerGroup records messaging.consumer.group.name on the process
+// spans and metrics of [WrapSubscriber] and [NewMiddleware]: the consumer
+// group (Kafka, Redis Streams), durable consumer (NATS JetStream) or queue
+// (RabbitMQ) the backend subscriber was configured with, which a
+// message.Subscriber does not reveal. It panics if group is empty.
+func WithConsumerGroup(group string) asynctrace.Option {
+	if group == "" {
+		panic("watermilltrace.WithConsumerGroup: group is empty")
+	}
+	return config.New(config.Option{
+		Name:    "watermilltrace.WithConsumerGroup",
+		Adapter: "watermilltrace",
+		Local:   func(s *settings) { s.consumerGroup = group },
+	}).(asynctrace.Option)
 }
 
 // WithMaxUnsettled bounds how many delivered messages a subscription from
