@@ -23,11 +23,11 @@ const (
 	// (pulsar.Message.RedeliveryCount): how often it was delivered before,
 	// after a nack, an ack timeout or a consumer failure. Recorded on every
 	// process span, 0 included.
-	RedeliveryCountKey = messaging.PulsarRedeliveryCountKey
+	RedeliveryCountKey = attribute.Key("messaging.pulsar.message.redelivery_count")
 	// ReconsumeTimesKey is how often the message went through the retry
 	// topic with ReconsumeLater (the client's RECONSUMETIMES property).
 	// Recorded only on messages read from a retry or dead-letter topic.
-	ReconsumeTimesKey = messaging.PulsarReconsumeTimesKey
+	ReconsumeTimesKey = attribute.Key("messaging.pulsar.message.reconsume_times")
 	// AcknowledgmentTypeKey records how a message was settled, with the
 	// key and values of the Pulsar Java client's tracing: acknowledge,
 	// cumulative_acknowledge, negative_acknowledge (ack_timeout never
@@ -35,7 +35,7 @@ const (
 	// that client does not have keep their own names under the same key:
 	// reconsume_later and abandoned (the consumer closed, or the message
 	// fell out of the WithMaxUnsettled bound, before it was settled).
-	AcknowledgmentTypeKey = messaging.PulsarAcknowledgmentTypeKey
+	AcknowledgmentTypeKey = attribute.Key("messaging.pulsar.acknowledgment.type")
 )
 
 // consumer is a pulsar.Consumer that starts a process span for every

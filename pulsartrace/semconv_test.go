@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -200,5 +201,19 @@ func TestIntegrationReaderReceiveSpan(t *testing.T) {
 	recv, proc := tel.One(t, "receive "+name), tel.One(t, "process "+name)
 	if !telemetrytest.HasLinkTo(proc, recv.SpanContext()) || !telemetrytest.HasLinkTo(recv, tel.One(t, "send "+name).SpanContext()) {
 		t.Error("reader's receive span is not linked between send and process")
+	}
+}
+
+// The keys this package exports are the ones the core records and
+// docs/semconv.md lists.
+func TestExportedKeysAreTheCoreKeys(t *testing.T) {
+	for got, want := range map[attribute.Key]attribute.Key{
+		RedeliveryCountKey:    messaging.PulsarRedeliveryCountKey,
+		ReconsumeTimesKey:     messaging.PulsarReconsumeTimesKey,
+		AcknowledgmentTypeKey: messaging.PulsarAcknowledgmentTypeKey,
+	} {
+		if got != want {
+			t.Errorf("exported %s, the core records %s", got, want)
+		}
 	}
 }
