@@ -111,6 +111,9 @@ func SemconvTable() string {
 		row("`"+string(r.key)+"`", r.spans, r.cells[0], r.cells[1], r.cells[2])
 	}
 
+	w("\nNone of the clients reveals the address it connects to (pulsar.Client, pubsub.Publisher and pubsub.Subscriber,\n")
+	w("message.Publisher and message.Subscriber have no accessor for it), so `server.address` and `server.port` come\n")
+	w("from an option only.\n")
 	w("\n## Settlement values\n\n")
 	w("One fact, one key: Pulsar uses the key and values of the Pulsar Java client's tracing; the other adapters use `%s`.\n", SettlementKey)
 	w("The same settlement names the operation (`messaging.operation.name`) of settle spans and metrics.\n\n")
