@@ -74,10 +74,12 @@
 //
 // Publish(topic, msgs...) gets one send span per message, whose context
 // goes into that message, so that each message's consumers continue from
-// their own message. The messaging conventions ask for a single span over
-// a batch only where the batch is sent in one operation; whether it is
-// depends on the backend (most publish message by message), which the
-// adapter cannot see, so no batch span is made.
+// their own message. For an API that usually sends batches, the messaging
+// conventions recommend a "create" span per message plus one batch "send"
+// span linked to them. Watermill's Publish usually gets one message, and
+// whether a backend sends several in one operation is not visible to the
+// adapter (most publish them one by one), so no batch span is made; an
+// error of the call is recorded on the span of every message.
 //
 // A handler that panics ends its span with the error "asynctrace: handler
 // panicked: <value>", and the panic goes on to the router, which recovers

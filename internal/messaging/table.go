@@ -136,11 +136,13 @@ func SemconvTable() string {
 	w("`ack_timeout` (Java client) is never recorded: pulsar-client-go v0.19 has no consumer ack timeout.\n\n")
 
 	w("## Batch publish (Watermill)\n\n")
-	w("`Publisher.Publish(topic, msgs...)` gets one `send` span per message, each the parent of that message's consumers.\n")
-	w("The conventions ask each message to carry its own creation context, and a single batch span only when the\n")
-	w("instrumentation sees one network operation for the batch; Watermill does not say whether a backend sends the\n")
-	w("slice in one operation (GoChannel and most backends publish message by message), so no batch span is made.\n\n")
-
+	w("`Publisher.Publish(topic, msgs...)` gets one `send` span (PRODUCER) per message, whose context goes into that\n")
+	w("message. The conventions inject each message's own creation context, and recommend a `create` span per message\n")
+	w("plus one batch `send` span (CLIENT, linked to the `create` spans) for APIs that usually send batches. Watermill's\n")
+	w("Publish is variadic but usually gets one message, and most backends (GoChannel, AMQP, NATS, Redis Streams)\n")
+	w("publish the slice message by message, which the adapter cannot see; a span per message is the structure the\n")
+	w("conventions give a single-message send, and it keeps each consumer a child of its own message's span. No\n")
+	w("`create` or batch span is made; each span records the error of the whole call.\n\n")
 	w("## Metrics\n\n")
 	w("`messaging.client.sent.messages`, `messaging.client.consumed.messages`, `messaging.client.operation.duration`\n")
 	w("(send, receive, settle) and `messaging.process.duration`, with the attributes marked \"metrics\" above.\n\n")
