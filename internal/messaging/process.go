@@ -191,8 +191,9 @@ func (in *Instrumenter) settleSpan(d *Destination, s Settlement, start time.Time
 	span.End()
 }
 
-// ReceiveSpans reports whether the receive-span option is on: adapters call
-// Received only then, so the default path extracts nothing twice.
+// ReceiveSpans reports whether the receive-span option is on: adapters hand
+// Received the message's properties (and format its id) only then, so the
+// default path does no extra work.
 func (in *Instrumenter) ReceiveSpans() bool { return in.cfg.ReceiveSpans }
 
 // Received records a pull that began at start and returned a message with
