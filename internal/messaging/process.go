@@ -15,9 +15,19 @@ type Process struct {
 	ctx   context.Context
 	span  trace.Span
 	start time.Time
-	// producer is the span context the producer sent, for the links of
-	// settle spans.
-	producer trace.SpanContext
+}
+
+// producerKey holds, with settle spans on, the span context the producer
+// sent in the process context, for the settle span's link. Kept out of
+// Process so that the default path carries nothing more per message.
+type producerKey struct{}
+
+func (p Process) producer() trace.SpanContext {
+	if p.ctx == nil {
+		return trace.SpanContext{}
+	}
+	sc, _ := p.ctx.Value(producerKey{}).(trace.SpanContext)
+	return sc
 }
 
 // StartProcess extracts the producer's context from props and starts the
@@ -80,8 +90,11 @@ func (in *Instrumenter) StartProcessAt(ctx context.Context, d *Destination, prop
 			span.SetAttributes(waitAttribute(wait.Seconds()))
 		}
 	}
+	if in.cfg.SettleSpans && remote.IsValid() {
+		ctx = context.WithValue(ctx, producerKey{}, remote)
+	}
 	in.metrics.recordConsumed(ctx, d)
-	return ctx, Process{in: in, d: d, ctx: ctx, span: span, start: start, producer: remote}
+	return ctx, Process{in: in, d: d, ctx: ctx, span: span, start: start}
 }
 
 // startLinked starts the process span in the consumer's own trace, keeping
@@ -176,8 +189,8 @@ func (in *Instrumenter) settleSpan(d *Destination, s Settlement, start time.Time
 	}
 	links := make([]trace.Link, 0, len(procs))
 	for _, p := range procs {
-		if p.producer.IsValid() {
-			links = append(links, trace.Link{SpanContext: p.producer})
+		if sc := p.producer(); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
 		}
 	}
 	opts := append(d.settleStart[s][:len(d.settleStart[s]):len(d.settleStart[s])], trace.WithTimestamp(start), trace.WithLinks(links...))
