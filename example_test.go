@@ -3,6 +3,7 @@ package asynctrace_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -54,4 +55,38 @@ func Example() {
 	// team=checkout
 	// messaging.message.id=order-42
 	// traceparent sent: true
+}
+
+// Settle spans mark each settlement a wrapped consumer sees. Here a
+// Watermill subscriber read without a router acks a message: the ack gets
+// a CLIENT span, a child of the message's process span.
+func ExampleWithSettleSpans() {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	bus := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	sub := watermilltrace.WrapSubscriber(bus, asynctrace.WithTracerProvider(tp), asynctrace.WithSettleSpans())
+	defer func() { _ = sub.Close() }()
+	msgs, err := sub.Subscribe(context.Background(), "orders")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := bus.Publish("orders", message.NewMessage("order-42", nil)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	(<-msgs).Ack()
+	// The subscriber ends the spans as soon as it sees the ack.
+	for deadline := time.Now().Add(10 * time.Second); len(spans.Ended()) < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+
+	for _, s := range spans.Ended() {
+		fmt.Println(s.Name(), s.SpanKind())
+	}
+	// Output:
+	// ack orders client
+	// process orders consumer
 }

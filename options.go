@@ -2,6 +2,7 @@ package asynctrace
 
 import (
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -125,4 +126,42 @@ func WithMessageBodySize() Option {
 func WithFallbackKeyPrefixes(prefixes ...string) Option {
 	prefixes = append([]string{}, prefixes...)
 	return shared("WithFallbackKeyPrefixes", func(c *config.Shared) { c.FallbackPrefixes = prefixes })
+}
+
+// WithSettleSpans adds a CLIENT span for every settlement the adapter sees
+// (ack, nack, cumulative ack, reconsume later; in Watermill, the Ack or Nack
+// of a message from watermilltrace.WrapSubscriber), named after the
+// settlement and the destination ("ack orders"), with
+// messaging.operation.type "settle". It is a child of the message's process
+// span and links to the producer's span, as the messaging conventions
+// describe. Off by default: the process span already records the outcome.
+func WithSettleSpans() Option {
+	return shared("WithSettleSpans", func(c *config.Shared) { c.SettleSpans = true })
+}
+
+// WithReceiveSpans adds a CLIENT span "receive <destination>" for every
+// message an application pulls (pulsartrace's Receive and a reader's Next),
+// covering the wait, a child of the caller's span with a link to the
+// producer's span. The message's process span then links to the receive
+// span; its parent stays the producer's span (or follows
+// WithLinkToProducer). Off by default.
+func WithReceiveSpans() Option {
+	return shared("WithReceiveSpans", func(c *config.Shared) { c.ReceiveSpans = true })
+}
+
+// WithLinkAfter starts the process span of a message that waited longer
+// than d between its publication and its processing in the consumer's own
+// trace (a child of the consumer's current span, or a new root) with a link
+// to the producer's span, as WithLinkToProducer does for every message, and
+// records the wait in seconds as asynctrace.message.wait. A trace then does
+// not stretch over hours or days because of one delayed message. Quicker
+// messages stay children of the producer's span. It applies where the
+// publish time is known: Pulsar and Pub/Sub messages, and Watermill
+// messages whose metadata holds one (see watermilltrace). It panics if d is
+// not positive.
+func WithLinkAfter(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("asynctrace.WithLinkAfter: d must be positive, got %v", d))
+	}
+	return shared("WithLinkAfter", func(c *config.Shared) { c.LinkAfter = d })
 }

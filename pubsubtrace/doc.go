@@ -77,28 +77,26 @@
 //
 // # Spans and attributes
 //
-// All spans carry messaging.system "gcp_pubsub", messaging.operation.type and
-// messaging.operation.name, and gcp.project_id when the resource name names
-// the project (the key the client's built-in tracing uses; the conventions
-// have none for it).
+// Spans follow the OpenTelemetry messaging semantic conventions; the
+// attributes each span carries are listed, with the other adapters', in
+// one table, docs/semconv.md in the repository.
 //
-//   - send <topic ID> (PRODUCER): messaging.destination.name is the topic
-//     ID; messaging.message.id once published;
-//     messaging.gcp_pubsub.message.ordering_key when the message has one.
+//   - send <topic ID> (PRODUCER), one per message.
 //   - process <subscription ID> (CONSUMER): the conventions' Pub/Sub
 //     examples name the subscription as the consumer's destination (a
-//     subscriber does not know the topic), so messaging.destination.name
-//     and messaging.destination.subscription.name are both the subscription
-//     ID; messaging.message.id; messaging.gcp_pubsub.message.ordering_key and
-//     messaging.gcp_pubsub.message.delivery_attempt when set;
-//     asynctrace.message.settlement ("ack", "nack") after Ack, Nack or a
-//     push response. The operation is "process" (the handler's work), not
-//     the conventions' Pub/Sub-specific "subscribe", which spans the time
-//     from receipt to acknowledgement inside the client.
+//     subscriber does not know the topic). The operation is "process" (the
+//     handler's work), not the conventions' Pub/Sub-specific "subscribe",
+//     which spans the time from receipt to acknowledgement inside the
+//     client. The settlement is recorded as asynctrace.message.settlement
+//     ("ack", "nack") after Ack, Nack or a push response.
+//   - ack|nack <subscription ID> (CLIENT), with asynctrace.WithSettleSpans:
+//     one per [Ack] or [Nack], a child of the process span with a link to
+//     the send span.
 //
-// Failures set error.type, the span status and an exception event.
-// With asynctrace.WithMessageBodySize the payload size is recorded, with
-// asynctrace.WithServerAddress the server.
+// With asynctrace.WithLinkAfter, a message whose PublishTime lies further
+// back than the threshold gets a process span in the consumer's own trace,
+// linked to the send span. Failures set error.type, the span status and an
+// exception event.
 //
 // The metrics are the conventions' messaging metrics:
 // messaging.client.sent.messages and messaging.client.operation.duration per
@@ -115,7 +113,8 @@
 // one is installed, W3C Trace Context and Baggage until then),
 // WithSpanAttributes, WithLinkToProducer (start process spans in the
 // consumer's own trace, linked to the producer's span), WithMessagingSystem,
-// WithServerAddress, WithMessageBodySize and WithFallbackKeyPrefixes. This
+// WithServerAddress, WithMessageBodySize, WithFallbackKeyPrefixes,
+// WithSettleSpans and WithLinkAfter. This
 // package adds [WithGoogleClientKeys] and [WithMaxPushBodyBytes].
 //
 // A nil publisher, subscriber or handler makes the constructor panic, as

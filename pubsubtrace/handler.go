@@ -24,7 +24,9 @@ type Handler = func(context.Context, *pubsub.Message)
 // The span ends when h returns. [pubsub.Message] does not let a wrapper see
 // whether h called Ack or Nack; call [Ack] and [Nack] of this package instead
 // and the span records the settlement (asynctrace.message.settlement), with
-// the settle metrics. A message whose trace context is missing, malformed or
+// the settle metrics and, with asynctrace.WithSettleSpans, a settle span.
+// With asynctrace.WithLinkAfter, the message's PublishTime decides whether
+// the process span is linked instead of parented. A message whose trace context is missing, malformed or
 // oversized is processed like any other, without a remote parent.
 //
 //	err := sub.Receive(ctx, pubsubtrace.WrapHandler(sub, func(ctx context.Context, m *pubsub.Message) {
@@ -46,7 +48,7 @@ func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) H
 	// examples name the subscription as the consumer's destination.
 	dest := in.Destination(name.id, name.id, "")
 	return func(ctx context.Context, m *pubsub.Message) {
-		ctx, proc := in.StartProcess(ctx, dest, m.Attributes, m.ID, len(m.Data))
+		ctx, proc := in.StartProcessAt(ctx, dest, m.Attributes, m.ID, len(m.Data), m.PublishTime)
 		if span := proc.Span(); span.IsRecording() {
 			attempt := 0
 			if m.DeliveryAttempt != nil {
@@ -54,7 +56,7 @@ func WrapHandler(sub *pubsub.Subscriber, h Handler, opts ...asynctrace.Option) H
 			}
 			setMessageAttributes(span, m.OrderingKey, attempt)
 		}
-		sc := &settleContext{Context: ctx, state: settleState{in: in, dest: dest}}
+		sc := &settleContext{Context: ctx, state: settleState{in: in, dest: dest, proc: proc}}
 		st := &sc.state
 		ctx = sc
 		messaging.Guard(func() { h(ctx, m) }, func(abort error) { proc.End(st.settlement(), abort) })
@@ -87,6 +89,7 @@ func (c *settleContext) Value(key any) any {
 type settleState struct {
 	in    *messaging.Instrumenter
 	dest  *messaging.Destination
+	proc  messaging.Process
 	value atomic.Uint32 // a messaging.Settlement
 }
 
@@ -121,5 +124,5 @@ func settle(ctx context.Context, m *pubsub.Message, s messaging.Settlement) {
 	}
 	// The first settlement is the one Pub/Sub honours.
 	st.value.CompareAndSwap(uint32(messaging.SettleNone), uint32(s))
-	st.in.RecordSettle(ctx, st.dest, s, start, nil)
+	st.in.Settled(st.dest, s, start, nil, st.proc)
 }

@@ -104,7 +104,7 @@ func (p *pushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sub, _ := validSubscriptionName(m.Subscription)
 	dest := p.in.Destination(sub.id, sub.id, "")
-	ctx, proc := p.in.StartProcess(r.Context(), dest, m.Attributes, m.ID, len(m.Data))
+	ctx, proc := p.in.StartProcessAt(r.Context(), dest, m.Attributes, m.ID, len(m.Data), m.PublishTime)
 	if span := proc.Span(); span.IsRecording() {
 		span.SetAttributes(ProjectIDKey.String(sub.project))
 		setMessageAttributes(span, m.OrderingKey, m.DeliveryAttempt)

@@ -85,6 +85,7 @@ type nullConsumer struct {
 }
 
 func (c *nullConsumer) Subscription() string                            { return "sub" }
+func (c *nullConsumer) Name() string                                    { return "null" }
 func (c *nullConsumer) Receive(context.Context) (pulsar.Message, error) { return c.msg, nil }
 func (c *nullConsumer) Ack(pulsar.Message) error                        { return nil }
 func (c *nullConsumer) Close()                                          {}

@@ -77,7 +77,7 @@ func TestIntegrationWrapClientTracesWhatItCreates(t *testing.T) {
 		telemetrytest.WantAttr(t, s, semconv.ServerPortKey, int64(port))
 	}
 	telemetrytest.WantAttr(t, send, semconv.MessagingMessageIDKey, formatMessageID(id))
-	telemetrytest.WantAttr(t, proc, settlementKey, "ack")
+	telemetrytest.WantAttr(t, proc, settlementKey, "acknowledge")
 
 	// A reader of the same client reads the message in the same trace.
 	r, err := client.CreateReader(pulsar.ReaderOptions{Topic: name, StartMessageID: pulsar.EarliestMessageID()})

@@ -30,6 +30,14 @@ const (
 	// topic with ReconsumeLater (the client's RECONSUMETIMES property).
 	// Recorded only on messages read from a retry or dead-letter topic.
 	ReconsumeTimesKey = attribute.Key("messaging.pulsar.message.reconsume_times")
+	// AcknowledgmentTypeKey records how a message was settled, with the
+	// key and values of the Pulsar Java client's tracing: acknowledge,
+	// cumulative_acknowledge, negative_acknowledge (ack_timeout never
+	// happens: this client has no consumer ack timeout). Two settlements
+	// that client does not have keep their own names under the same key:
+	// reconsume_later and abandoned (the consumer closed, or the message
+	// fell out of the WithMaxUnsettled bound, before it was settled).
+	AcknowledgmentTypeKey = attribute.Key("messaging.pulsar.acknowledgment.type")
 )
 
 // consumer is a pulsar.Consumer that starts a process span for every
@@ -37,8 +45,9 @@ const (
 // methods are safe for concurrent use.
 type consumer struct {
 	pulsar.Consumer
-	in  *messaging.Instrumenter
-	sub string
+	in   *messaging.Instrumenter
+	sub  string
+	name string // messaging.client.id
 	// anonymous is the destination of operations not tied to a message
 	// of a known topic: a failed Receive, an AckID of an untracked id.
 	anonymous *messaging.Destination
@@ -84,12 +93,13 @@ func WrapConsumer(c pulsar.Consumer, opts ...asynctrace.Option) pulsar.Consumer 
 }
 
 func newConsumer(c pulsar.Consumer, in *messaging.Instrumenter, s settings) *consumer {
-	sub := c.Subscription()
+	sub, name := c.Subscription(), c.Name()
 	return &consumer{
 		Consumer:  c,
 		in:        in,
 		sub:       sub,
-		anonymous: in.Destination("", sub, ""),
+		name:      name,
+		anonymous: in.DestinationFor(messaging.Target{Subscription: sub, ClientID: name}),
 		open:      newUnsettled(s.maxUnsettled),
 		done:      make(chan struct{}),
 	}
@@ -134,7 +144,7 @@ func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *
 		err = errNoMessage
 	}
 	if err != nil {
-		c.in.RecordReceive(ctx, c.anonymous, start, err)
+		c.in.Received(ctx, c.anonymous, start, nil, "", err)
 		return ctx, nil, err
 	}
 	if held != nil {
@@ -149,8 +159,13 @@ func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *
 	if detach && ctx.Done() != nil {
 		base = context.WithoutCancel(ctx)
 	}
-	tm := c.deliver(base, m)
-	c.in.RecordReceive(ctx, tm.dl.d, start, nil)
+	d := c.destinationOfMessage(m.Topic())
+	if c.in.ReceiveSpans() {
+		base = c.in.Received(base, d, start, m.Properties(), messageIDOf(m), nil)
+	} else {
+		c.in.Received(ctx, d, start, nil, "", nil)
+	}
+	tm := c.deliverTo(base, m, d)
 	return tm.dl.proc.Context(), tm, nil
 }
 
@@ -193,6 +208,26 @@ func (c *consumer) next(ctx context.Context) (m pulsar.Message, held *tracedMess
 func rebase(ctx, pctx context.Context) context.Context {
 	ctx = trace.ContextWithSpan(ctx, trace.SpanFromContext(pctx))
 	return baggage.ContextWithBaggage(ctx, baggage.FromContext(pctx))
+}
+
+// messageIDOf formats m's id, for the spans that record it.
+func messageIDOf(m pulsar.Message) string {
+	if id := m.ID(); id != nil {
+		return formatMessageID(id)
+	}
+	return ""
+}
+
+// destinationOfMessage is the destination of a message from topic: the
+// topic without its partition suffix, with the partition as
+// messaging.destination.partition.id.
+func (c *consumer) destinationOfMessage(topic string) *messaging.Destination {
+	return c.in.DestinationFor(messaging.Target{
+		Name:         destinationName(topic),
+		Subscription: c.sub,
+		Partition:    partitionOf(topic),
+		ClientID:     c.name,
+	})
 }
 
 // Chan returns a channel of the consumer's messages, like the client's
@@ -248,16 +283,19 @@ func (c *consumer) pump(in <-chan pulsar.ConsumerMessage) {
 
 // deliver starts the process span of m and tracks it until settlement.
 func (c *consumer) deliver(ctx context.Context, m pulsar.Message) *tracedMessage {
-	topic := m.Topic()
+	return c.deliverTo(ctx, m, c.destinationOfMessage(m.Topic()))
+}
+
+func (c *consumer) deliverTo(ctx context.Context, m pulsar.Message, d *messaging.Destination) *tracedMessage {
 	tm := &tracedMessage{Message: m}
 	dl := &tm.dl
-	dl.d = c.in.Destination(destinationName(topic), c.sub, "")
-	dl.topic = topic
+	dl.d = d
+	dl.topic = m.Topic()
 	id := m.ID()
 	if id != nil {
 		dl.key = keyOf(id)
 	}
-	_, dl.proc = c.in.StartProcess(ctx, dl.d, m.Properties(), "", len(m.Payload()))
+	_, dl.proc = c.in.StartProcessAt(ctx, dl.d, m.Properties(), "", len(m.Payload()), m.PublishTime())
 	setProcessAttributes(dl.proc, m)
 	if id == nil {
 		// Nothing could ever settle it by id; it ends on Close.
@@ -325,7 +363,8 @@ func (c *consumer) AckIDList(msgIDs []pulsar.MessageID) error {
 	err := c.Consumer.AckIDList(msgIDs)
 	var perID pulsar.AckError
 	errors.As(err, &perID)
-	ctx, d := context.Background(), c.anonymous
+	var dls []*delivery
+	var errs []error
 	for _, id := range msgIDs {
 		if id == nil {
 			continue
@@ -334,14 +373,42 @@ func (c *consumer) AckIDList(msgIDs []pulsar.MessageID) error {
 		if perID != nil {
 			idErr = ackErrorFor(perID, id)
 		}
-		if dctx, dd := c.endDeliveries(keyOf(id), messaging.SettleAck, idErr); dd != nil {
-			ctx, d = dctx, dd
+		for k := keyOf(id); ; {
+			dl, more := c.open.takeOne(k)
+			if dl == nil {
+				break
+			}
+			dls, errs = append(dls, dl), append(errs, idErr)
+			if !more {
+				break
+			}
 		}
 	}
-	// One call, one duration, attributed to the destination of the
-	// messages it settled.
-	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, err)
+	// One call, one settle span and one duration, attributed to the
+	// destination of the messages it settled.
+	c.endAll(dls, errs, messaging.SettleAck, start, err)
 	return err
+}
+
+// endAll records one settle call for dls, then ends their spans, each
+// with its own error.
+func (c *consumer) endAll(dls []*delivery, errs []error, s messaging.Settlement, start time.Time, callErr error) {
+	if len(dls) == 0 {
+		c.in.Settled(c.anonymous, s, start, callErr)
+		return
+	}
+	procs := make([]messaging.Process, len(dls))
+	for i, dl := range dls {
+		procs[i] = dl.proc
+	}
+	c.in.Settled(dls[len(dls)-1].d, s, start, callErr, procs...)
+	for i, dl := range dls {
+		var err error
+		if errs != nil {
+			err = errs[i]
+		}
+		dl.proc.End(s, err)
+	}
 }
 
 // ackErrorFor finds id's error in a pulsar.AckError, whose keys may be
@@ -404,18 +471,15 @@ func (c *consumer) settleCumulative(id pulsar.MessageID, topic string, start tim
 	if err != nil || id == nil {
 		// Nothing was acknowledged: only the message named ends, with
 		// the error; earlier ones stay open for their own settlement.
-		c.settle(id, topic, messaging.SettleAck, start, err, nil)
+		c.settle(id, topic, messaging.SettleCumulativeAck, start, err, nil)
 		return
 	}
 	done := c.open.takeCumulative(keyOf(id), topic)
-	for _, dl := range done {
-		dl.proc.End(messaging.SettleAck, nil)
+	if len(done) == 0 {
+		c.in.Settled(c.destinationOf(topic), messaging.SettleCumulativeAck, start, nil)
+		return
 	}
-	ctx, d := context.Background(), c.destinationOf(topic)
-	if len(done) > 0 {
-		ctx, d = done[len(done)-1].proc.Context(), done[len(done)-1].d
-	}
-	c.in.RecordSettle(ctx, d, messaging.SettleAck, start, nil)
+	c.endAll(done, nil, messaging.SettleCumulativeAck, start, nil)
 }
 
 // Nack asks for msg to be redelivered and ends its span with settlement
@@ -469,49 +533,45 @@ func (c *consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, custom
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleReconsumeLater, start, nil, nil)
 }
 
-// settle ends the spans of every open delivery of id and records the
-// settle call's duration. handlerErr, when set, is what the span records
+// settle records the settle call and ends the spans of every open
+// delivery of id. handlerErr, when set, is what the process spans record
 // instead of the settle call's own error.
 func (c *consumer) settle(id pulsar.MessageID, topic string, s messaging.Settlement, start time.Time, callErr, handlerErr error) {
 	spanErr := callErr
 	if handlerErr != nil {
 		spanErr = handlerErr
 	}
-	var ctx context.Context
-	var d *messaging.Destination
-	if id != nil {
-		ctx, d = c.endDeliveries(keyOf(id), s, spanErr)
+	if id == nil {
+		c.in.Settled(c.destinationOf(topic), s, start, callErr)
+		return
 	}
-	if d == nil {
-		ctx, d = context.Background(), c.destinationOf(topic)
+	k := keyOf(id)
+	dl, more := c.open.takeOne(k)
+	if dl == nil {
+		c.in.Settled(c.destinationOf(topic), s, start, callErr)
+		return
 	}
-	c.in.RecordSettle(ctx, d, s, start, callErr)
-}
-
-// endDeliveries ends the spans of every open delivery of the message id k
-// and returns the context and destination of the last one (nil if none).
-func (c *consumer) endDeliveries(k idKey, s messaging.Settlement, err error) (context.Context, *messaging.Destination) {
-	var ctx context.Context
-	var d *messaging.Destination
-	for {
-		dl, more := c.open.takeOne(k)
-		if dl == nil {
+	if !more {
+		// The common case: one delivery, no slice.
+		c.in.Settled(dl.d, s, start, callErr, dl.proc)
+		dl.proc.End(s, spanErr)
+		return
+	}
+	dls, errs := []*delivery{dl}, []error{spanErr}
+	for more {
+		if dl, more = c.open.takeOne(k); dl == nil {
 			break
 		}
-		dl.proc.End(s, err)
-		ctx, d = dl.proc.Context(), dl.d
-		if !more {
-			break
-		}
+		dls, errs = append(dls, dl), append(errs, spanErr)
 	}
-	return ctx, d
+	c.endAll(dls, errs, s, start, callErr)
 }
 
 func (c *consumer) destinationOf(topic string) *messaging.Destination {
 	if topic == "" {
 		return c.anonymous
 	}
-	return c.in.Destination(destinationName(topic), c.sub, "")
+	return c.destinationOfMessage(topic)
 }
 
 // Close stops delivering messages, closes the wrapped consumer and ends

@@ -22,7 +22,7 @@ import (
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
-const settlementKey = messaging.SettlementKey
+const settlementKey = AcknowledgmentTypeKey
 
 // produced sends one message through a wrapped fake producer and returns
 // the properties the client got and the send span.
@@ -102,7 +102,7 @@ func TestReceiveContinuesProducerTraceAndAckEndsSpan(t *testing.T) {
 	telemetrytest.WantAttr(t, span, semconv.MessagingDestinationSubscriptionNameKey, "sub-1")
 	telemetrytest.WantAttr(t, span, semconv.MessagingMessageIDKey, formatMessageID(in.id))
 	telemetrytest.WantAttr(t, span, RedeliveryCountKey, int64(2))
-	telemetrytest.WantAttr(t, span, settlementKey, "ack")
+	telemetrytest.WantAttr(t, span, settlementKey, "acknowledge")
 	telemetrytest.NoAttr(t, span, ReconsumeTimesKey)
 	if unsettledOf(c) != 0 {
 		t.Errorf("%d unsettled after ack", unsettledOf(c))
@@ -139,7 +139,7 @@ func TestMessagesWithoutOrWithBadContextGetNewRoot(t *testing.T) {
 			if span.Parent().IsValid() {
 				t.Errorf("process span has parent %v, want a new root", span.Parent())
 			}
-			telemetrytest.WantAttr(t, span, settlementKey, "ack")
+			telemetrytest.WantAttr(t, span, settlementKey, "acknowledge")
 			if acked, _, _, _ := fc.counts(); acked != 1 {
 				t.Errorf("%d acks, want 1", acked)
 			}
@@ -187,7 +187,7 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	c.ReconsumeLaterWithCustomProperties(recv(5), map[string]string{"x": "y"}, time.Second)
 	_ = c.AckWithTxn(recv(6), nil)
 	_ = c.AckIDList([]pulsar.MessageID{recv(7).ID(), recv(8).ID()})
-	for entry, want := range map[int64]string{1: "ack", 2: "nack", 3: "nack", 4: "reconsume_later", 5: "reconsume_later", 6: "ack", 7: "ack", 8: "ack"} {
+	for entry, want := range map[int64]string{1: "acknowledge", 2: "negative_acknowledge", 3: "negative_acknowledge", 4: "reconsume_later", 5: "reconsume_later", 6: "acknowledge", 7: "acknowledge", 8: "acknowledge"} {
 		if got := settled(entry); got != want {
 			t.Errorf("message %d settled as %q, want %q", entry, got, want)
 		}
@@ -217,8 +217,8 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	if err := c.AckCumulative(m11); err != nil {
 		t.Fatal(err)
 	}
-	if settled(10) != "ack" || settled(11) != "ack" || settled(12) != "" {
-		t.Errorf("after cumulative ack of 11: 10=%q 11=%q 12=%q, want ack ack (open)", settled(10), settled(11), settled(12))
+	if settled(10) != "cumulative_acknowledge" || settled(11) != "cumulative_acknowledge" || settled(12) != "" {
+		t.Errorf("after cumulative ack of 11: 10=%q 11=%q 12=%q, want both cumulative_acknowledge, 12 open", settled(10), settled(11), settled(12))
 	}
 	if unsettledOf(c) != 2 {
 		t.Errorf("%d unsettled, want 2 (message 12 and the other partition's)", unsettledOf(c))
@@ -226,7 +226,7 @@ func TestSettlementsEndSpansWithOutcome(t *testing.T) {
 	if err := c.AckIDCumulative(m12.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if settled(12) != "ack" || unsettledOf(c) != 1 {
+	if settled(12) != "cumulative_acknowledge" || unsettledOf(c) != 1 {
 		t.Errorf("after AckIDCumulative(12): 12=%q, %d unsettled", settled(12), unsettledOf(c))
 	}
 	c.Close()
@@ -262,7 +262,7 @@ func TestAckErrorIsRecorded(t *testing.T) {
 	if span.Status().Code != codes.Error {
 		t.Errorf("status %v, want error", span.Status())
 	}
-	telemetrytest.WantAttr(t, span, settlementKey, "ack")
+	telemetrytest.WantAttr(t, span, settlementKey, "acknowledge")
 	if n := tel.HistogramCount(t, "messaging.client.operation.duration", semconv.MessagingOperationName("ack"), semconv.ErrorTypeKey.String("*errors.errorString")); n != 1 {
 		t.Errorf("failed ack durations recorded: %d, want 1", n)
 	}
@@ -437,7 +437,7 @@ func TestHandleNacksOnErrorAndStopsOnCancel(t *testing.T) {
 	for _, s := range tel.Ended("process orders") {
 		if s.Status().Code == codes.Error {
 			failed++
-			telemetrytest.WantAttr(t, s, settlementKey, "nack")
+			telemetrytest.WantAttr(t, s, settlementKey, "negative_acknowledge")
 			if len(s.Events()) == 0 || s.Events()[0].Name != "exception" {
 				t.Error("handler error not recorded as an exception event")
 			}
@@ -488,7 +488,7 @@ func TestHandlePanicNacksAndRepanics(t *testing.T) {
 		_ = Handle(contextWithTimeout(t), c, func(context.Context, pulsar.Message) error { panic("bad") })
 	}()
 	span := tel.One(t, "process orders")
-	telemetrytest.WantAttr(t, span, settlementKey, "nack")
+	telemetrytest.WantAttr(t, span, settlementKey, "negative_acknowledge")
 	if st := span.Status(); st.Code != codes.Error || st.Description != "asynctrace: handler panicked: bad" {
 		t.Errorf("panicking handler's span status %+v, want an error with the panic", st)
 	}
@@ -587,7 +587,7 @@ func TestAckIDListRecordsEachMessagesError(t *testing.T) {
 		if want := id.AsString() == formatMessageID(ids[1]); failed != want {
 			t.Errorf("message %s: error status %v, want %v", id.AsString(), failed, want)
 		}
-		telemetrytest.WantAttr(t, s, settlementKey, "ack")
+		telemetrytest.WantAttr(t, s, settlementKey, "acknowledge")
 	}
 	if n := len(tel.Ended("process orders")); n != 2 {
 		t.Errorf("%d spans ended, want 2", n)
@@ -787,7 +787,7 @@ func TestHandleGoexitNacksWithoutPanic(t *testing.T) {
 		t.Fatalf("Handle turned the handler's Goexit into a panic: %v", recovered)
 	}
 	span := tel.One(t, "process orders")
-	telemetrytest.WantAttr(t, span, settlementKey, "nack")
+	telemetrytest.WantAttr(t, span, settlementKey, "negative_acknowledge")
 	if st := span.Status(); st.Code != codes.Error || st.Description != messaging.ErrHandlerExited.Error() {
 		t.Errorf("exited handler's span status %+v, want an error saying it exited", st)
 	}

@@ -111,9 +111,18 @@
 // A process span ends when its message is settled through the wrapped
 // consumer: Ack, AckID, AckIDList, AckWithTxn, AckCumulative,
 // AckIDCumulative, Nack, NackID, ReconsumeLater or
-// ReconsumeLaterWithCustomProperties. The outcome is recorded as
-// asynctrace.message.settlement (ack, nack, reconsume_later, abandoned),
-// with the error of the ack, or of the handler for Handle. A cumulative ack
+// ReconsumeLaterWithCustomProperties. The outcome is recorded under the
+// Pulsar Java client's key, messaging.pulsar.acknowledgment.type
+// ([AcknowledgmentTypeKey]: acknowledge, cumulative_acknowledge,
+// negative_acknowledge; and reconsume_later and abandoned, which that
+// client does not have), with the error of the ack, or of the handler for
+// Handle. The Java client's ack_timeout never occurs: this client has no
+// consumer ack timeout, so an unacknowledged message stays open until it is
+// settled, its consumer closes or it falls out of the bound below. With
+// asynctrace.WithSettleSpans each settle call also gets a CLIENT span
+// ("ack <topic>", "cumulative_ack <topic>", ...), a child of the message's
+// process span with a link to its send span; one call settling several
+// messages (AckIDList, a cumulative ack) gets one span linked to each. A cumulative ack
 // ends the spans of every earlier open message of the same topic
 // partition. A message delivered again while an earlier delivery is still
 // open (after a reconnect) is settled with it.
@@ -137,22 +146,15 @@
 //
 // # Spans and attributes
 //
-// The shared asynctrace core sets the OpenTelemetry messaging semantic
-// conventions on every span: messaging.system=pulsar,
-// messaging.operation.type and .name, messaging.destination.name,
-// messaging.destination.subscription.name (consumer), messaging.message.id,
-// messaging.message.body.size (with asynctrace.WithMessageBodySize),
-// server.address and server.port (with [WithServiceURL] or
-// asynctrace.WithServerAddress), and error.type with an error status on
-// failure. pulsartrace adds, on process spans:
-//
-//   - messaging.pulsar.message.redelivery_count ([RedeliveryCountKey]):
-//     the broker's redelivery count, 0 included;
-//   - messaging.pulsar.message.reconsume_times ([ReconsumeTimesKey]): how
-//     often the message went through the retry topic, when it did.
-//
-// The semantic conventions define no Pulsar attributes; these follow the
-// conventions' habit of a system namespace.
+// Spans follow the OpenTelemetry messaging semantic conventions; the
+// attributes each span carries, for this package and the others, are
+// listed in one table, docs/semconv.md in the repository. Beyond the
+// conventions, process spans record [RedeliveryCountKey],
+// [ReconsumeTimesKey] and [AcknowledgmentTypeKey], in the conventions'
+// habit of a system namespace. messaging.destination.partition.id is the
+// partition of a partitioned topic, and messaging.client.id the producer's
+// or consumer's name. The client does not reveal its service URL: give it
+// with [WithServiceURL] for server.address and server.port.
 //
 // messaging.message.id is "ledger:entry:partition", as the client's
 // MessageID.String prints it, followed by ":batchIndex" for a message that
@@ -164,6 +166,13 @@
 // for "persistent://public/default/orders"), which is what producers and
 // consumers are usually configured with. Topics of other namespaces keep
 // their full name.
+//
+// With asynctrace.WithReceiveSpans, Receive and a reader's Next get a
+// CLIENT span "receive <topic>" covering the wait, a child of the caller's
+// span with a link to the send span; the process span then links to it.
+// Messages from Chan get none: no receive call is made for them. With
+// asynctrace.WithLinkAfter, the message's PublishTime decides whether its
+// process span is the send span's child or a linked span of its own.
 //
 // # Metrics
 //
@@ -181,7 +190,8 @@
 // Every constructor takes the options of package asynctrace, which all its
 // adapters share: WithTracerProvider, WithMeterProvider, WithPropagators,
 // WithSpanAttributes, WithLinkToProducer (consumers), WithMessagingSystem,
-// WithServerAddress, WithMessageBodySize and WithFallbackKeyPrefixes. Two
+// WithServerAddress, WithMessageBodySize, WithFallbackKeyPrefixes,
+// WithSettleSpans, WithReceiveSpans and WithLinkAfter. Two
 // options are this package's own:
 //
 //   - [WithServiceURL] sets server.address and server.port from the

@@ -17,5 +17,5 @@ const system = "pulsar"
 func newInstrumenter(cfg config.Shared) *messaging.Instrumenter {
 	// Properties travel in the message's metadata, which counts with the
 	// payload toward the broker's maximum message size.
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.PulsarLimits}, cfg)
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.PulsarLimits, Settlement: messaging.PulsarVocabulary}, cfg)
 }

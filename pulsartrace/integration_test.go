@@ -155,7 +155,7 @@ func TestIntegrationTraceContinuesAcrossBroker(t *testing.T) {
 				telemetrytest.WantAttr(t, proc, semconv.MessagingDestinationSubscriptionNameKey, "sub")
 				telemetrytest.WantAttr(t, proc, semconv.MessagingMessageIDKey, formatMessageID(id))
 				telemetrytest.WantAttr(t, proc, RedeliveryCountKey, int64(0))
-				telemetrytest.WantAttr(t, proc, settlementKey, "ack")
+				telemetrytest.WantAttr(t, proc, settlementKey, "acknowledge")
 				host, port, _ := parseServiceURL(b.url)
 				telemetrytest.WantAttr(t, proc, semconv.ServerAddressKey, host)
 				telemetrytest.WantAttr(t, proc, semconv.ServerPortKey, int64(port))
@@ -190,7 +190,7 @@ func TestIntegrationForeignAndMalformedContext(t *testing.T) {
 			if proc.Parent().IsValid() {
 				t.Errorf("process span has parent %v, want a new root", proc.Parent())
 			}
-			telemetrytest.WantAttr(t, proc, settlementKey, "ack")
+			telemetrytest.WantAttr(t, proc, settlementKey, "acknowledge")
 			if b.srv != nil {
 				waitFor(t, 5*time.Second, "the broker to see the ack", func() bool {
 					n, ok := b.srv.Backlog(topicName, "sub")
@@ -425,7 +425,7 @@ func TestIntegrationReconsumeLaterAndDeadLetterKeepTrace(t *testing.T) {
 	if s := byName["process "+dlqName]; s == nil {
 		t.Errorf("no process span for the dead-letter topic (spans %v)", telemetrytest.SpanNames(procs))
 	} else {
-		telemetrytest.WantAttr(t, s, settlementKey, "ack")
+		telemetrytest.WantAttr(t, s, settlementKey, "acknowledge")
 	}
 }
 

@@ -2,9 +2,11 @@ package pulsartrace
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/apache/pulsar-client-go/pulsar"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/messaging"
@@ -16,6 +18,9 @@ type producer struct {
 	pulsar.Producer
 	in *messaging.Instrumenter
 	d  *messaging.Destination
+	// partitioned is set for a producer of a partitioned topic, whose send
+	// spans learn the partition from the message id.
+	partitioned bool
 }
 
 // WrapProducer returns a pulsar.Producer that sends through p and traces
@@ -41,7 +46,13 @@ func WrapProducer(p pulsar.Producer, opts ...asynctrace.Option) pulsar.Producer 
 }
 
 func newProducer(p pulsar.Producer, in *messaging.Instrumenter) *producer {
-	return &producer{Producer: p, in: in, d: in.Destination(destinationName(p.Topic()), "", "")}
+	np, _ := p.(interface{ NumPartitions() uint32 })
+	return &producer{
+		Producer:    p,
+		in:          in,
+		d:           in.DestinationFor(messaging.Target{Name: destinationName(p.Topic()), ClientID: p.Name()}),
+		partitioned: np != nil && np.NumPartitions() > 1,
+	}
 }
 
 // UnwrapProducer returns the producer that WrapProducer wrapped, or p itself
@@ -62,6 +73,7 @@ func (p *producer) Send(ctx context.Context, msg *pulsar.ProducerMessage) (pulsa
 	}
 	ctx, send, props := p.in.StartSend(ctx, p.d, msg.Properties, len(msg.Payload))
 	id, err := p.Producer.Send(ctx, withProperties(msg, props))
+	p.setPartition(send, id)
 	send.End(messageIDString(send.Span().IsRecording(), id, err), err)
 	return id, err
 }
@@ -83,12 +95,13 @@ func (p *producer) SendAsync(ctx context.Context, msg *pulsar.ProducerMessage, c
 		p.Producer.SendAsync(ctx, msg, callback)
 		return
 	}
-	a := &asyncSend{send: send, msg: msg, callback: callback}
+	a := &asyncSend{p: p, send: send, msg: msg, callback: callback}
 	p.Producer.SendAsync(ctx, out, a.complete)
 }
 
 // asyncSend carries a SendAsync's span to the client's callback.
 type asyncSend struct {
+	p        *producer
 	send     messaging.Send
 	msg      *pulsar.ProducerMessage
 	callback func(pulsar.MessageID, *pulsar.ProducerMessage, error)
@@ -99,6 +112,7 @@ func (a *asyncSend) complete(id pulsar.MessageID, _ *pulsar.ProducerMessage, err
 	// The client promises one call per message; a second one must not end
 	// the span twice, but still reaches the caller as the client made it.
 	if a.done.CompareAndSwap(false, true) {
+		a.p.setPartition(a.send, id)
 		a.send.End(messageIDString(a.send.Span().IsRecording(), id, err), err)
 	}
 	if a.callback != nil {
@@ -125,4 +139,15 @@ func messageIDString(recording bool, id pulsar.MessageID, err error) string {
 		return ""
 	}
 	return formatMessageID(id)
+}
+
+// setPartition records the partition a message of a partitioned topic went
+// to, which is known only once it was sent.
+func (p *producer) setPartition(send messaging.Send, id pulsar.MessageID) {
+	if !p.partitioned || id == nil {
+		return
+	}
+	if span := send.Span(); span.IsRecording() {
+		span.SetAttributes(semconv.MessagingDestinationPartitionID(strconv.Itoa(int(id.PartitionIdx()))))
+	}
 }

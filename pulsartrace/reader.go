@@ -54,7 +54,8 @@ func newReader(r pulsar.Reader, in *messaging.Instrumenter) *reader {
 }
 
 // Next ends the span of the previous message and waits for the next one,
-// whose process span it starts. As with Receive, ctx bounds only the wait.
+// whose process span it starts. As with Receive, ctx bounds only the wait;
+// with asynctrace.WithReceiveSpans the wait gets a span "receive <topic>".
 func (r *reader) Next(ctx context.Context) (pulsar.Message, error) {
 	r.endCurrent()
 	start := time.Now()
@@ -63,17 +64,22 @@ func (r *reader) Next(ctx context.Context) (pulsar.Message, error) {
 		err = errNoMessage
 	}
 	if err != nil {
-		r.in.RecordReceive(ctx, r.in.Destination(destinationName(r.Reader.Topic()), "", ""), start, err)
+		r.in.Received(ctx, r.in.Destination(destinationName(r.Reader.Topic()), "", ""), start, nil, "", err)
 		return nil, err
 	}
-	d := r.in.Destination(destinationName(m.Topic()), "", "")
+	topic := m.Topic()
+	d := r.in.DestinationFor(messaging.Target{Name: destinationName(topic), Partition: partitionOf(topic)})
 	base := ctx
 	if ctx.Done() != nil {
 		base = context.WithoutCancel(ctx)
 	}
-	_, proc := r.in.StartProcess(base, d, m.Properties(), "", len(m.Payload()))
+	if r.in.ReceiveSpans() {
+		base = r.in.Received(base, d, start, m.Properties(), messageIDOf(m), nil)
+	} else {
+		r.in.Received(ctx, d, start, nil, "", nil)
+	}
+	_, proc := r.in.StartProcessAt(base, d, m.Properties(), "", len(m.Payload()), m.PublishTime())
 	setProcessAttributes(proc, m)
-	r.in.RecordReceive(ctx, d, start, nil)
 	r.mu.Lock()
 	prev := r.current
 	if r.isClosed {

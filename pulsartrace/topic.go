@@ -42,3 +42,13 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// partitionOf is the partition number in the name of a partition of a
+// partitioned topic ("orders-partition-3" is "3"), or "" for a topic that
+// is not partitioned.
+func partitionOf(topic string) string {
+	if i := strings.LastIndex(topic, partitionSuffix); i > 0 && isDigits(topic[i+len(partitionSuffix):]) {
+		return topic[i+len(partitionSuffix):]
+	}
+	return ""
+}

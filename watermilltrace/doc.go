@@ -49,17 +49,37 @@
 //     the handler's error recorded; from [WrapSubscriber] it ends when the
 //     message is acked or nacked.
 //
-// Attributes follow the OpenTelemetry messaging semantic conventions:
-// messaging.system, messaging.operation.type and messaging.operation.name,
-// messaging.destination.name (the topic), messaging.message.id (the
-// message's UUID), error.type on failure, and server.address/server.port and
-// messaging.message.body.size when asked for. Process spans also carry
+// Attributes follow the OpenTelemetry messaging semantic conventions; the
+// attributes each span carries are listed, with the other adapters', in one
+// table, docs/semconv.md in the repository. Process spans also carry
 // watermill.handler.name ([HandlerNameKey], the router handler's name)
 // and, when the settlement is known, asynctrace.message.settlement: ack,
 // nack, or abandoned for a message whose settlement stopped being watched,
 // because its subscription ended first or because more unsettled messages
 // of the subscription followed it than [WithMaxUnsettled] allows (default
-// [DefaultMaxUnsettled]).
+// [DefaultMaxUnsettled]). A message.Subscriber does not reveal its consumer
+// group, durable name or queue: give it with [WithConsumerGroup] for
+// messaging.consumer.group.name. The broker's address and the client's id
+// are not known either (asynctrace.WithServerAddress sets the address).
+//
+// With asynctrace.WithSettleSpans, the Ack or Nack of a message from
+// [WrapSubscriber] is marked by a CLIENT span "ack <topic>" or "nack
+// <topic>", a child of the process span with a link to the send span, at
+// the moment the subscriber saw it. The middleware sees no settlement: the
+// router settles after the handler returns. Watermill messages carry no
+// publish time the adapter could rely on, so asynctrace.WithLinkAfter has
+// no effect here.
+//
+// # Publishing several messages at once
+//
+// Publish(topic, msgs...) gets one send span per message, whose context
+// goes into that message, so that each message's consumers continue from
+// their own message. For an API that usually sends batches, the messaging
+// conventions recommend a "create" span per message plus one batch "send"
+// span linked to them. Watermill's Publish usually gets one message, and
+// whether a backend sends several in one operation is not visible to the
+// adapter (most publish them one by one), so no batch span is made; an
+// error of the call is recorded on the span of every message.
 //
 // A handler that panics ends its span with the error "asynctrace: handler
 // panicked: <value>", and the panic goes on to the router, which recovers
@@ -130,9 +150,9 @@
 // looked up when used), WithPropagators (default: the global propagator
 // once one is installed, W3C Trace Context and Baggage until then, so the
 // trace travels without any setup), WithMessagingSystem, WithLinkToProducer,
-// WithSpanAttributes, WithServerAddress, WithMessageBodySize and
-// WithFallbackKeyPrefixes. This package adds [WithMaxUnsettled] and
-// [WithMetadataLimits].
+// WithSpanAttributes, WithServerAddress, WithMessageBodySize,
+// WithFallbackKeyPrefixes and WithSettleSpans. This package adds
+// [WithMaxUnsettled], [WithMetadataLimits] and [WithConsumerGroup].
 //
 // A nil publisher or subscriber makes [WrapPublisher] or [WrapSubscriber]
 // panic, as does an option of another adapter package

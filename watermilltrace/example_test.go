@@ -190,3 +190,39 @@ func printTree(spans []sdktrace.ReadOnlySpan) {
 	}
 	walk("", "")
 }
+
+// A Watermill subscriber does not say which consumer group it reads in:
+// name it, and the process spans and metrics carry
+// messaging.consumer.group.name.
+func ExampleWithConsumerGroup() {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	pubSub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	sub := watermilltrace.WrapSubscriber(pubSub,
+		asynctrace.WithTracerProvider(tp),
+		asynctrace.WithMessagingSystem("redis"),
+		watermilltrace.WithConsumerGroup("billing"),
+	)
+	defer func() { _ = sub.Close() }()
+	msgs, err := sub.Subscribe(context.Background(), "jobs")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := pubSub.Publish("jobs", message.NewMessage(watermill.NewUUID(), nil)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	(<-msgs).Ack()
+
+	waitForSpans(rec, 1)
+	for _, kv := range rec.Ended()[0].Attributes() {
+		if kv.Key == "messaging.consumer.group.name" {
+			fmt.Println(kv.Key, "=", kv.Value.AsString())
+		}
+	}
+	// Output:
+	// messaging.consumer.group.name = billing
+}

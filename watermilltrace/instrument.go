@@ -34,8 +34,9 @@ const DefaultMaxUnsettled = 1024
 
 // settings are the options of this package's own.
 type settings struct {
-	maxUnsettled int
-	limits       *carrier.Limits
+	maxUnsettled  int
+	limits        *carrier.Limits
+	consumerGroup string
 }
 
 // newInstrumenter applies opts for the constructor fn.
@@ -46,7 +47,11 @@ func newInstrumenter(fn string, opts []asynctrace.Option) (*messaging.Instrument
 	if s.limits != nil {
 		limits = *s.limits
 	}
-	return messaging.New(messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem, Limits: limits}, cfg), s
+	spec := messaging.Spec{Scope: ScopeName, System: DefaultMessagingSystem, Limits: limits}
+	// A wrapped subscriber learns of an Ack or Nack only once it happened:
+	// the core then marks it with a settle span of its own.
+	spec.SettleObserved = fn == "WrapSubscriber"
+	return messaging.New(spec, cfg), s
 }
 
 // watermillHeaderReserve is what the Pub/Subs of Watermill add to a message
@@ -105,6 +110,22 @@ func WithMetadataLimits(l carrier.Limits) asynctrace.Option {
 		Name:    "watermilltrace.WithMetadataLimits",
 		Adapter: "watermilltrace",
 		Local:   func(s *settings) { s.limits = &l },
+	}).(asynctrace.Option)
+}
+
+// WithConsumerGroup records messaging.consumer.group.name on the process
+// spans and metrics of [WrapSubscriber] and [NewMiddleware]: the consumer
+// group (Kafka, Redis Streams), durable consumer (NATS JetStream) or queue
+// (RabbitMQ) the backend subscriber was configured with, which a
+// message.Subscriber does not reveal. It panics if group is empty.
+func WithConsumerGroup(group string) asynctrace.Option {
+	if group == "" {
+		panic("watermilltrace.WithConsumerGroup: group is empty")
+	}
+	return config.New(config.Option{
+		Name:    "watermilltrace.WithConsumerGroup",
+		Adapter: "watermilltrace",
+		Local:   func(s *settings) { s.consumerGroup = group },
 	}).(asynctrace.Option)
 }
 

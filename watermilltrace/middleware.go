@@ -33,20 +33,20 @@ import (
 // A missing or malformed traceparent never fails a message: the span then
 // starts a new trace and the handler runs as usual.
 func NewMiddleware(opts ...asynctrace.Option) message.HandlerMiddleware {
-	in, _ := newInstrumenter("NewMiddleware", opts)
+	in, s := newInstrumenter("NewMiddleware", opts)
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			return handle(in, h, msg)
+			return handle(in, s.consumerGroup, h, msg)
 		}
 	}
 }
 
-func handle(in *messaging.Instrumenter, h message.HandlerFunc, msg *message.Message) (produced []*message.Message, err error) {
+func handle(in *messaging.Instrumenter, group string, h message.HandlerFunc, msg *message.Message) (produced []*message.Message, err error) {
 	if msg == nil {
 		return h(msg)
 	}
 	ctx := msg.Context()
-	d := in.Destination(message.SubscribeTopicFromCtx(ctx), "", "")
+	d := in.Destination(message.SubscribeTopicFromCtx(ctx), "", group)
 	ctx, proc := in.StartProcess(ctx, d, msg.Metadata, msg.UUID, len(msg.Payload))
 	if span := proc.Span(); span.IsRecording() {
 		if name := message.HandlerNameFromCtx(ctx); name != "" {

@@ -44,13 +44,14 @@ func WrapSubscriber(sub message.Subscriber, opts ...asynctrace.Option) message.S
 	if w, ok := sub.(*subscriber); ok {
 		return w
 	}
-	return &subscriber{sub: sub, in: in, maxUnsettled: s.maxUnsettled, closing: make(chan struct{})}
+	return &subscriber{sub: sub, in: in, maxUnsettled: s.maxUnsettled, group: s.consumerGroup, closing: make(chan struct{})}
 }
 
 type subscriber struct {
 	sub          message.Subscriber
 	in           *messaging.Instrumenter
 	maxUnsettled int
+	group        string
 
 	mu      sync.Mutex
 	closed  bool
@@ -78,7 +79,7 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	f := &forwarder{
 		in:           s.in,
 		maxUnsettled: s.maxUnsettled,
-		dest:         s.in.Destination(topic, "", ""),
+		dest:         s.in.DestinationFor(messaging.Target{Name: topic, ConsumerGroup: s.group}),
 		src:          msgs,
 		out:          out,
 		done:         ctx.Done(),

@@ -10,6 +10,7 @@ package config
 
 import (
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -39,6 +40,13 @@ type Shared struct {
 	// FallbackPrefixes overrides the key prefixes read when a message has
 	// no plain traceparent; nil keeps the carrier's default.
 	FallbackPrefixes []string
+	// SettleSpans adds a CLIENT span per settlement call (ack, nack, ...).
+	SettleSpans bool
+	// ReceiveSpans adds a CLIENT span per pull (Receive, Next).
+	ReceiveSpans bool
+	// LinkAfter, when positive, links instead of parents the process span
+	// of a message that waited longer than it since its publication.
+	LinkAfter time.Duration
 }
 
 // Option is the content of an asynctrace.Option.

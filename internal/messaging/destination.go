@@ -10,13 +10,17 @@ import (
 // span names, span start options and metric attribute sets. Computing them
 // once keeps the per-message path free of allocations when tracing is off.
 type Destination struct {
-	key  destinationKey
+	key  Target
 	name string
 
 	sendName     string
 	processName  string
+	receiveName  string
 	sendStart    []trace.SpanStartOption
 	processStart []trace.SpanStartOption
+	receiveStart []trace.SpanStartOption
+	settleName   [settlementCount]string
+	settleStart  [settlementCount][]trace.SpanStartOption
 
 	// Metric options holding the attribute sets of successful operations,
 	// built once because turning a set into an option allocates.
@@ -29,13 +33,15 @@ type Destination struct {
 // Name is the destination name as the adapter gave it.
 func (d *Destination) Name() string { return d.name }
 
-func newDestination(in *Instrumenter, key destinationKey) *Destination {
+func newDestination(in *Instrumenter, key Target) *Destination {
 	dest := destinationAttributes(key)
+	client := clientAttributes(key)
 	d := &Destination{
 		key:         key,
-		name:        key.name,
-		sendName:    spanName(opSend, key.name),
-		processName: spanName(opProcess, key.name),
+		name:        key.Name,
+		sendName:    spanName(opSend, key.Name),
+		processName: spanName(opProcess, key.Name),
+		receiveName: spanName(opReceive, key.Name),
 	}
 	d.sendAttrs = concat(in.common, dest, sendOperation)
 	d.receiveAttrs = concat(in.common, dest, receiveOperation)
@@ -46,11 +52,26 @@ func newDestination(in *Instrumenter, key destinationKey) *Destination {
 
 	d.sendStart = []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(concat(d.sendAttrs, in.cfg.SpanAttributes)...),
+		trace.WithAttributes(concat(d.sendAttrs, client, in.cfg.SpanAttributes)...),
 	}
 	d.processStart = []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(concat(d.processAttrs, in.cfg.SpanAttributes)...),
+		trace.WithAttributes(concat(d.processAttrs, client, in.cfg.SpanAttributes)...),
+	}
+	if in.cfg.ReceiveSpans {
+		d.receiveStart = []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(concat(d.receiveAttrs, client, in.cfg.SpanAttributes)...),
+		}
+	}
+	if in.cfg.SettleSpans {
+		for s := range settlementCount {
+			d.settleName[s] = spanName(Settlement(s).String(), key.Name)
+			d.settleStart[s] = []trace.SpanStartOption{
+				trace.WithSpanKind(trace.SpanKindClient),
+				trace.WithAttributes(concat(in.common, dest, settleOperation(Settlement(s)), client, in.cfg.SpanAttributes)...),
+			}
+		}
 	}
 
 	d.send = newMeasurement(d.sendAttrs)

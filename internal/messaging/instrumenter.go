@@ -21,6 +21,13 @@ type Spec struct {
 	System string
 	// Limits bound what is injected into a message (broker limits).
 	Limits carrier.Limits
+	// Settlement is how process spans record their settlement; the zero
+	// value is DefaultVocabulary.
+	Settlement Vocabulary
+	// SettleObserved is set by adapters that learn of a settlement only
+	// after it happened (a channel closing): with settle spans on, ending a
+	// process with an ack or nack then records the settle span itself.
+	SettleObserved bool
 }
 
 // Instrumenter starts and ends the spans and records the metrics of one
@@ -36,9 +43,12 @@ type Instrumenter struct {
 	// common are the attributes every span and metric of this instrumenter
 	// carries: messaging.system and server.address/port.
 	common []attribute.KeyValue
+	// settleAttrs is the process span's settlement attribute per settlement.
+	settleAttrs    [settlementCount]attribute.KeyValue
+	settleObserved bool
 
 	mu           sync.RWMutex
-	destinations map[destinationKey]*Destination
+	destinations map[Target]*Destination
 	last         atomic.Pointer[Destination]
 }
 
@@ -50,7 +60,8 @@ type Instrumenter struct {
 // installed later. So an adapter may be created before the service's
 // provider is.
 func New(spec Spec, cfg config.Shared) *Instrumenter {
-	in := &Instrumenter{cfg: cfg, system: spec.System}
+	in := &Instrumenter{cfg: cfg, system: spec.System, settleObserved: spec.SettleObserved}
+	in.settleAttrs = spec.Settlement.attributes()
 	if cfg.System != "" {
 		in.system = cfg.System
 	}
@@ -91,8 +102,19 @@ func (in *Instrumenter) Extract(ctx context.Context, props map[string]string) co
 // end; destinations past the bound are computed per call.
 const maxCachedDestinations = 4096
 
-type destinationKey struct {
-	name, subscription, consumerGroup string
+// Target names where messages go or come from, and who sends or receives
+// them: everything of a span's attributes that is the same for many
+// messages.
+type Target struct {
+	// Name is messaging.destination.name.
+	Name string
+	// Subscription and ConsumerGroup are "" on the producer side.
+	Subscription, ConsumerGroup string
+	// Partition is messaging.destination.partition.id, when known.
+	Partition string
+	// ClientID is messaging.client.id (a producer or consumer name), when
+	// known; recorded on spans, not on metrics.
+	ClientID string
 }
 
 // Destination returns the precomputed span names, start options and metric
@@ -100,7 +122,11 @@ type destinationKey struct {
 // destination. subscription and consumerGroup are "" on the producer side.
 // Results are cached; adapters with a fixed destination call it once.
 func (in *Instrumenter) Destination(name, subscription, consumerGroup string) *Destination {
-	key := destinationKey{name, subscription, consumerGroup}
+	return in.DestinationFor(Target{Name: name, Subscription: subscription, ConsumerGroup: consumerGroup})
+}
+
+// DestinationFor is Destination with every field of the target.
+func (in *Instrumenter) DestinationFor(key Target) *Destination {
 	// Most adapters see one destination over and over: comparing with the
 	// last one is cheaper than hashing the key.
 	if d := in.last.Load(); d != nil && d.key == key {
@@ -116,7 +142,7 @@ func (in *Instrumenter) Destination(name, subscription, consumerGroup string) *D
 	return d
 }
 
-func (in *Instrumenter) addDestination(key destinationKey) *Destination {
+func (in *Instrumenter) addDestination(key Target) *Destination {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if d, ok := in.destinations[key]; ok {
@@ -125,7 +151,7 @@ func (in *Instrumenter) addDestination(key destinationKey) *Destination {
 	d := newDestination(in, key)
 	if len(in.destinations) < maxCachedDestinations {
 		if in.destinations == nil {
-			in.destinations = make(map[destinationKey]*Destination)
+			in.destinations = make(map[Target]*Destination)
 		}
 		in.destinations[key] = d
 	}

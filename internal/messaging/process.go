@@ -17,6 +17,19 @@ type Process struct {
 	start time.Time
 }
 
+// producerKey holds, with settle spans on, the span context the producer
+// sent in the process context, for the settle span's link. Kept out of
+// Process so that the default path carries nothing more per message.
+type producerKey struct{}
+
+func (p Process) producer() trace.SpanContext {
+	if p.ctx == nil {
+		return trace.SpanContext{}
+	}
+	sc, _ := p.ctx.Value(producerKey{}).(trace.SpanContext)
+	return sc
+}
+
 // StartProcess extracts the producer's context from props and starts the
 // CONSUMER span "process <destination>".
 //
@@ -30,6 +43,14 @@ type Process struct {
 // The returned context carries the span and any baggage the producer sent;
 // hand it to the user's handler.
 func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props map[string]string, messageID string, bodySize int) (context.Context, Process) {
+	return in.StartProcessAt(ctx, d, props, messageID, bodySize, time.Time{})
+}
+
+// StartProcessAt is StartProcess for a message published at published (the
+// zero time when unknown): with the link-after option, a message that
+// waited longer than its threshold is linked to the producer's span as
+// with LinkToProducer, and every message records its wait.
+func (in *Instrumenter) StartProcessAt(ctx context.Context, d *Destination, props map[string]string, messageID string, bodySize int, published time.Time) (context.Context, Process) {
 	start := time.Now()
 	tr := in.tracers.get()
 	if tr.off {
@@ -41,11 +62,16 @@ func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props 
 	extracted := in.extractor.Extract(ctx, props)
 	remote := trace.SpanContextFromContext(extracted)
 
+	var wait time.Duration
+	waited := in.cfg.LinkAfter > 0 && !published.IsZero()
+	if waited {
+		wait = start.Sub(published)
+	}
 	var span trace.Span
 	switch {
 	case !remote.IsValid() || remote.Equal(ambient):
 		ctx, span = tr.tracer.Start(extracted, d.processName, d.processStart...)
-	case in.cfg.LinkToProducer:
+	case in.cfg.LinkToProducer || (waited && wait > in.cfg.LinkAfter):
 		ctx, span = startLinked(tr.tracer, extracted, d, ambient, remote)
 	case ambient.IsValid():
 		opts := append(d.processStart[:len(d.processStart):len(d.processStart)], trace.WithLinks(trace.Link{SpanContext: ambient}))
@@ -60,6 +86,12 @@ func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props 
 		if in.cfg.RecordBodySize {
 			span.SetAttributes(bodySizeAttribute(bodySize))
 		}
+		if waited {
+			span.SetAttributes(waitAttribute(wait.Seconds()))
+		}
+	}
+	if in.cfg.SettleSpans && remote.IsValid() {
+		ctx = context.WithValue(ctx, producerKey{}, remote)
 	}
 	in.metrics.recordConsumed(ctx, d)
 	return ctx, Process{in: in, d: d, ctx: ctx, span: span, start: start}
@@ -98,9 +130,13 @@ func (p Process) End(s Settlement, err error) {
 	if p.in == nil {
 		return
 	}
+	if p.in.settleObserved && (s == SettleAck || s == SettleNack) && p.in.cfg.SettleSpans {
+		// The settlement already happened; its span marks the moment.
+		p.in.settleSpan(p.d, s, time.Now(), nil, p)
+	}
 	if p.span.IsRecording() {
-		if s != SettleNone {
-			endAttributes(p.span, "", err, SettlementKey.String(s.String()))
+		if s != SettleNone && s < settlementCount {
+			endAttributes(p.span, "", err, p.in.settleAttrs[s])
 		} else {
 			endAttributes(p.span, "", err)
 		}
@@ -119,4 +155,85 @@ func (in *Instrumenter) RecordReceive(ctx context.Context, d *Destination, start
 // messaging.client.operation.duration.
 func (in *Instrumenter) RecordSettle(ctx context.Context, d *Destination, s Settlement, start time.Time, err error) {
 	in.metrics.recordSettle(ctx, d, s, start, err)
+}
+
+// Settled records a settle call that began at start and returned err, for
+// the messages of procs (none when the adapter does not know them): its
+// duration in messaging.client.operation.duration and, with the settle-span
+// option, a CLIENT span "<settlement> <destination>", a child of the last
+// message's process span with a link to each message's producer. Call it
+// before ending the processes, so that their spans still hold the
+// settlement's parent open.
+func (in *Instrumenter) Settled(d *Destination, s Settlement, start time.Time, err error, procs ...Process) {
+	if in.cfg.SettleSpans {
+		in.settleSpan(d, s, start, err, procs...)
+	}
+	ctx := context.Background()
+	if n := len(procs); n > 0 {
+		ctx = procs[n-1].Context()
+	}
+	in.metrics.recordSettle(ctx, d, s, start, err)
+}
+
+func (in *Instrumenter) settleSpan(d *Destination, s Settlement, start time.Time, err error, procs ...Process) {
+	if s >= settlementCount || d.settleStart[s] == nil {
+		return
+	}
+	tr := in.tracers.get()
+	if tr.off {
+		return
+	}
+	ctx := context.Background()
+	if n := len(procs); n > 0 {
+		ctx = procs[n-1].Context()
+	}
+	links := make([]trace.Link, 0, len(procs))
+	for _, p := range procs {
+		if sc := p.producer(); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	opts := append(d.settleStart[s][:len(d.settleStart[s]):len(d.settleStart[s])], trace.WithTimestamp(start), trace.WithLinks(links...))
+	_, span := tr.tracer.Start(ctx, d.settleName[s], opts...)
+	if span.IsRecording() {
+		if len(procs) > 1 {
+			span.SetAttributes(batchCountAttribute(len(procs)))
+		}
+		endAttributes(span, "", err)
+	}
+	span.End()
+}
+
+// ReceiveSpans reports whether the receive-span option is on: adapters hand
+// Received the message's properties (and format its id) only then, so the
+// default path does no extra work.
+func (in *Instrumenter) ReceiveSpans() bool { return in.cfg.ReceiveSpans }
+
+// Received records a pull that began at start and returned a message with
+// the properties props (nil and err on failure): its duration in
+// messaging.client.operation.duration and, with the receive-span option, a
+// CLIENT span "receive <destination>", a child of ctx's span with a link to
+// the producer's span. It returns ctx carrying that span, for StartProcess
+// to link the process span to.
+func (in *Instrumenter) Received(ctx context.Context, d *Destination, start time.Time, props map[string]string, messageID string, err error) context.Context {
+	in.metrics.recordReceive(ctx, d, start, err)
+	if !in.cfg.ReceiveSpans || d.receiveStart == nil {
+		return ctx
+	}
+	tr := in.tracers.get()
+	if tr.off {
+		return ctx
+	}
+	opts := append(d.receiveStart[:len(d.receiveStart):len(d.receiveStart)], trace.WithTimestamp(start))
+	if props != nil {
+		if remote := trace.SpanContextFromContext(in.extractor.Extract(context.Background(), props)); remote.IsValid() {
+			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: remote}))
+		}
+	}
+	rctx, span := tr.tracer.Start(ctx, d.receiveName, opts...)
+	if span.IsRecording() {
+		endAttributes(span, messageID, err)
+	}
+	span.End()
+	return rctx
 }
