@@ -1,11 +1,9 @@
 package frameworks_test
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -66,22 +64,7 @@ func TestEcho(t *testing.T) {
 				}
 				return c.NoContent(http.StatusAccepted)
 			})
-			serveEcho(t, e, ln)
+			serveHTTP(t, e, ln)
 		},
-	})
-}
-
-func serveEcho(t *testing.T, e *echo.Echo, ln net.Listener) {
-	e.Listener = ln
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = e.Start("")
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.Shutdown(ctx)
-		<-done
 	})
 }

@@ -69,6 +69,9 @@ type framework struct {
 	spanName func(method, route string) string
 	// statusKey is the attribute carrying the response status code.
 	statusKey attribute.Key
+	// emptyRoute marks recipes that set http.route to "" rather than
+	// leaving it out on an unmatched request (otelgin does).
+	emptyRoute bool
 	// noRecovery marks frameworks that have no panic recovery of their own.
 	noRecovery bool
 	// start serves the routes on ln until the test ends.
@@ -128,6 +131,8 @@ func testFramework(t *testing.T, fw framework) {
 			})
 			if tc.route != "" {
 				telemetrytest.WantAttr(t, srv, "http.route", tc.route)
+			} else if fw.emptyRoute {
+				telemetrytest.WantAttr(t, srv, "http.route", "")
 			} else {
 				telemetrytest.NoAttr(t, srv, "http.route")
 			}
