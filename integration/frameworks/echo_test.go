@@ -44,7 +44,7 @@ func TestEcho(t *testing.T) {
 		start: func(t *testing.T, a *app, ln net.Listener) {
 			e := echo.New()
 			e.HideBanner, e.HidePort = true, true
-			e.Use(echoTracing(a.tel.Options()...), middleware.Recover())
+			e.Use(echoTracing(a.tel.Options()...), middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
 			e.GET("/users/:id", func(c echo.Context) error {
 				return c.JSON(http.StatusOK, map[string]string{"id": c.Param("id")})
 			})
