@@ -4,12 +4,14 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 // echoTracing is the Echo recipe: httptrace's middleware as a native Echo
@@ -67,4 +69,33 @@ func TestEcho(t *testing.T) {
 			serveHTTP(t, e, ln)
 		},
 	})
+}
+
+// TestEchoWrapMiddlewareMisses shows why the Echo recipe is not
+// echo.WrapMiddleware: the wrapped middleware returns before Echo's error
+// handler writes the 500, so the span records neither the status nor the
+// route.
+func TestEchoWrapMiddlewareMisses(t *testing.T) {
+	a := newApp(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(echo.WrapMiddleware(httptrace.NewMiddleware(a.tel.Options()...)))
+	e.GET("/fail", func(echo.Context) error { return errBoom })
+	serveHTTP(t, e, ln)
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+
+	resp, gateway := a.call(t, client, http.MethodGet, "http://"+ln.Addr().String()+"/fail", "")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", resp.StatusCode)
+	}
+	srv := a.serverSpan(t, gateway)
+	if srv.Name() != http.MethodGet {
+		t.Errorf("span %q, want the bare method", srv.Name())
+	}
+	telemetrytest.WantAttr(t, srv, "http.response.status_code", int64(http.StatusOK))
 }
