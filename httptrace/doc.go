@@ -89,6 +89,12 @@
 //
 //	e.Use(echoTracing(), middleware.Recover())
 //
+// Echo v5: the same with *echo.Context, c.SetResponse(tw) for the writer
+// and c.Echo().HTTPErrorHandler(c, err) for c.Error(err)
+// (integration/frameworks/echov5_test.go). Echo's own middleware for v5,
+// github.com/labstack/echo-opentelemetry (v0.0.1), sets an error status for
+// every returned error, 400 and 404 included.
+//
 // Gin: otelgin (go.opentelemetry.io/contrib/.../gin-gonic/gin/otelgin),
 // with a filter for the health paths and a few lines for the
 // traceresponse header (examples/gin):
