@@ -33,57 +33,94 @@
 // http.server.request.duration, http.server.request.body.size and
 // http.server.response.body.size metrics are otelhttp's.
 //
-// With net/http:
+// # Frameworks
+//
+// Where the middleware sits decides what the span knows: it must run
+// inside the router, after the route is matched, and the response,
+// including one an error handler writes, must be written before it
+// returns. The recipes below get that right; each is tested over a real
+// listener in the integration module (integration/frameworks: 200, 400,
+// 404, 500 from a returned error and from a recovered panic, health path,
+// traceresponse, incoming traceparent, a Pulsar send in the handler) and
+// runs in the examples module.
+//
+// net/http: a Go 1.22+ ServeMux inside the middleware names the span
+// "GET /v1/orders/{id}" (examples/http):
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("GET /v1/orders/{id}", getOrder)
 //	srv := &http.Server{Addr: ":8080", Handler: httptrace.WrapHandler(mux)}
 //
-// With chi, inside the router so that the route is known when the handler
-// returns:
+// chi: inside the router, with the route chi matched, and chi's Recoverer
+// after it so that a panic is a 500 on the span (examples/chi):
 //
 //	r := chi.NewRouter()
 //	r.Use(httptrace.NewMiddleware(httptrace.WithRouteFunc(func(r *http.Request) string {
 //		return chi.RouteContext(r.Context()).RoutePattern()
-//	})))
+//	})), middleware.Recoverer)
 //
-// With gorilla/mux, the same through mux.CurrentRoute(r).GetPathTemplate().
+// gorilla/mux: the same through mux.CurrentRoute(r).GetPathTemplate().
 //
-// With Echo, echo.WrapMiddleware adapts the middleware directly:
+// Echo v4: not echo.WrapMiddleware, which sees neither the route nor the
+// status of the responses Echo's HTTPErrorHandler writes after the
+// middleware returned (a 500 is recorded as 200). A native Echo middleware
+// hands the route over in r.Pattern and has the error handler write the
+// response while the span is open (examples/echo):
 //
-//	e.Use(echo.WrapMiddleware(httptrace.NewMiddleware()))
-//
-// Echo and Gin have already matched the route when their middleware runs,
-// so an adapter can hand the route over in r.Pattern, which otelhttp uses
-// for the span name from the start:
-//
-//	mw := httptrace.NewMiddleware()
-//	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-//		return func(c echo.Context) (err error) {
-//			req := c.Request()
-//			req.Pattern = c.Path()
-//			mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-//				c.SetRequest(r)
-//				c.Response().Writer = w
-//				err = next(c)
-//			})).ServeHTTP(c.Response().Writer, req)
-//			return err
+//	func echoTracing(opts ...asynctrace.Option) echo.MiddlewareFunc {
+//		mw := httptrace.NewMiddleware(opts...)
+//		return func(next echo.HandlerFunc) echo.HandlerFunc {
+//			return func(c echo.Context) error {
+//				req, res := c.Request(), c.Response()
+//				req.Pattern = c.Path()
+//				w := res.Writer
+//				defer func() { res.Writer = w }()
+//				mw(http.HandlerFunc(func(tw http.ResponseWriter, r *http.Request) {
+//					c.SetRequest(r)
+//					res.Writer = tw
+//					if err := next(c); err != nil {
+//						c.Error(err)
+//					}
+//				})).ServeHTTP(w, req)
+//				return nil
+//			}
 //		}
-//	})
+//	}
 //
-//	mw := httptrace.NewMiddleware()
-//	router.Use(func(c *gin.Context) {
-//		c.Request.Pattern = c.FullPath()
-//		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-//			c.Request = r
-//			c.Next()
-//		})).ServeHTTP(c.Writer, c.Request)
-//	})
+//	e.Use(echoTracing(), middleware.Recover())
 //
-// Gin handlers write through c.Writer rather than the writer the middleware
-// passes down, so with this adapter otelhttp does not see the status code
-// and response size; the span, its parent, the route name and the
-// traceresponse header are unaffected.
+// Echo v5: the same with *echo.Context, c.SetResponse(tw) for the writer
+// and c.Echo().HTTPErrorHandler(c, err) for c.Error(err)
+// (integration/frameworks/echov5_test.go). Echo's own middleware for v5,
+// github.com/labstack/echo-opentelemetry (v0.0.1), sets an error status for
+// every returned error, 400 and 404 included.
+//
+// Gin: otelgin (go.opentelemetry.io/contrib/.../gin-gonic/gin/otelgin),
+// with a filter for the health paths and a few lines for the
+// traceresponse header (examples/gin):
+//
+//	r.Use(otelgin.Middleware("api", otelgin.WithFilter(func(r *http.Request) bool {
+//		return !slices.Contains(httptrace.DefaultHealthPaths(), r.URL.Path)
+//	})), func(c *gin.Context) {
+//		if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+//			c.Header(httptrace.TraceResponseHeader, "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
+//		}
+//		c.Next()
+//	}, gin.Recovery())
+//
+// Bind with ShouldBind*: Bind* adds the error to c.Errors, and otelgin
+// marks a span with errors as failed even for a 400. On an unmatched
+// request otelgin sets http.route to "".
+//
+// Fiber (fasthttp, not net/http): Fiber's own OpenTelemetry middleware,
+// github.com/gofiber/contrib/v3/otel for Fiber v3 (examples/fiber), with
+// WithNext skipping the health paths, WithSpanNameFormatter naming spans
+// "{method} {route}", and the traceresponse header set from c.Context() as
+// for Gin. For Fiber v2, github.com/gofiber/contrib/otelfiber/v2 is set up
+// the same way (c.UserContext()); it follows the older semantic
+// conventions (http.status_code, http.method). Both record the route of
+// the middleware itself, "/", on an unmatched request, and return the
+// trace context in a traceparent response header besides.
 //
 // # Client
 //
