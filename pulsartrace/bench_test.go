@@ -318,7 +318,7 @@ func abMessage() *fakeMessage {
 
 // librarySpans records the spans the library makes for one run of f.
 func librarySpans(b *testing.B, f func(opts []asynctrace.Option)) []benchcpu.Span {
-	spans := benchcpu.Record(func(tp trace.TracerProvider) {
+	spans := benchcpu.Record(1, func(tp trace.TracerProvider) {
 		f([]asynctrace.Option{
 			asynctrace.WithTracerProvider(tp),
 			asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),

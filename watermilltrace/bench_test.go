@@ -154,7 +154,7 @@ type hand struct {
 }
 
 func newHand(b *testing.B, tp trace.TracerProvider) *hand {
-	spans := benchcpu.Record(func(rtp trace.TracerProvider) {
+	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
 		opts := []asynctrace.Option{asynctrace.WithTracerProvider(rtp), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()), asynctrace.WithPropagators(telemetrytest.W3C)}
 		msg := message.NewMessage("id", []byte("payload"))
 		if err := watermilltrace.WrapPublisher(abNopPublisher, opts...).Publish("bench", msg); err != nil {

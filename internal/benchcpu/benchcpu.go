@@ -66,14 +66,18 @@ next:
 }
 
 // Record runs f with a tracer provider that samples and keeps every span,
-// and returns the ended spans in the order they ended. The by-hand
+// waits (up to ten seconds) until want spans have ended, since some end in
+// the background, and returns them in the order they ended. The by-hand
 // benchmarks use it to copy the library's span names and attributes, so
 // both sides of a pair record the same telemetry.
-func Record(f func(tp trace.TracerProvider)) []Span {
+func Record(want int, f func(tp trace.TracerProvider)) []Span {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	f(tp)
+	for deadline := time.Now().Add(10 * time.Second); len(rec.Ended()) < want && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	var out []Span
 	for _, s := range rec.Ended() {
 		out = append(out, Span{Name: s.Name(), Kind: s.SpanKind(), Attrs: s.Attributes()})
