@@ -3,11 +3,15 @@ package pulsartrace
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -599,74 +603,181 @@ func BenchmarkABHandle(b *testing.B) {
 
 func (c *nullConsumer) Nack(pulsar.Message) {}
 
-// BenchmarkABEndToEnd is BenchmarkBrokerEndToEnd's loop, the real client
-// over pulsartest, traced by the library and by hand.
+type (
+	abSendFunc  = func(context.Context, *pulsar.ProducerMessage, func(pulsar.MessageID, *pulsar.ProducerMessage, error))
+	abSendMaker = func(pulsar.Producer) abSendFunc
+	abRecvMaker = func(pulsar.Consumer) func(context.Context) error
+)
+
+// abPipe is BenchmarkBrokerEndToEnd's loop, the real client over
+// pulsartest: b.N messages sent with SendAsync (batching on) while one
+// goroutine receives and acks them. flush, if not nil, runs inside the
+// measurement after the last ack (to export what is still batched).
+func abPipe(b *testing.B, send abSendMaker, recv abRecvMaker, flush func()) {
+	client, name := benchClient(b)
+	c := subscribe(b, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 1000})
+	p := createProducer(b, client, pulsar.ProducerOptions{Topic: name, MaxPendingMessages: 10000})
+	sendOne, recvOne := send(p), recv(c)
+	msg := benchMessage()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cb := func(_ pulsar.MessageID, _ *pulsar.ProducerMessage, err error) {
+		if err != nil {
+			b.Error(err)
+		}
+	}
+	b.ResetTimer()
+	m := benchcpu.Start(b)
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := recvOne(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		sendOne(ctx, msg, cb)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	if flush != nil {
+		flush()
+	}
+	m.Stop()
+	b.StopTimer()
+}
+
+func abLibSend(opts []asynctrace.Option) abSendMaker {
+	return func(p pulsar.Producer) abSendFunc { return WrapProducer(p, opts...).SendAsync }
+}
+
+func abLibRecv(opts []asynctrace.Option) abRecvMaker {
+	return func(c pulsar.Consumer) func(context.Context) error {
+		w := WrapConsumer(c, opts...)
+		return func(ctx context.Context) error {
+			msg, err := w.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			return w.Ack(msg)
+		}
+	}
+}
+
+func abHandSend(b *testing.B, tp trace.TracerProvider) abSendMaker {
+	h := newHandSender(b, nullProducer{id: pulsar.NewMessageID(1, 2, -1, 0)}, tp)
+	return func(p pulsar.Producer) abSendFunc { return h.withProducer(p).SendAsync }
+}
+
+func abHandRecv(b *testing.B, tp trace.TracerProvider) abRecvMaker {
+	h := newHandReceiver(b, &nullConsumer{msg: abMessage()}, tp)
+	return func(c pulsar.Consumer) func(context.Context) error {
+		return func(ctx context.Context) error {
+			msg, err := c.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			_, span := h.start(ctx, msg)
+			err = c.Ack(msg)
+			handSettle(span, "ack", err)
+			return err
+		}
+	}
+}
+
+// abRawSend and abRawRecv are the untraced client; with a tracer they also
+// start and end one bare span each per message (the SDK floor).
+func abRawSend(tr trace.Tracer) abSendMaker {
+	return func(p pulsar.Producer) abSendFunc {
+		return func(ctx context.Context, msg *pulsar.ProducerMessage, cb func(pulsar.MessageID, *pulsar.ProducerMessage, error)) {
+			if tr != nil {
+				_, span := tr.Start(ctx, "send")
+				span.End()
+			}
+			p.SendAsync(ctx, msg, cb)
+		}
+	}
+}
+
+func abRawRecv(tr trace.Tracer) abRecvMaker {
+	return func(c pulsar.Consumer) func(context.Context) error {
+		return func(ctx context.Context) error {
+			msg, err := c.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			if tr != nil {
+				_, span := tr.Start(ctx, "process")
+				span.End()
+			}
+			return c.Ack(msg)
+		}
+	}
+}
+
+// BenchmarkABEndToEnd compares the library and hand-written tracing over
+// the real client and pulsartest, spans sampled and not exported.
 func BenchmarkABEndToEnd(b *testing.B) {
 	tp, opts := abSampled(b)
-	run := func(b *testing.B, send func(pulsar.Producer) func(context.Context, *pulsar.ProducerMessage, func(pulsar.MessageID, *pulsar.ProducerMessage, error)), recv func(pulsar.Consumer) func(context.Context) error) {
-		client, name := benchClient(b)
-		c := subscribe(b, client, pulsar.ConsumerOptions{Topic: name, ReceiverQueueSize: 1000})
-		p := createProducer(b, client, pulsar.ProducerOptions{Topic: name, MaxPendingMessages: 10000})
-		sendOne, recvOne := send(p), recv(c)
-		msg := benchMessage()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cb := func(_ pulsar.MessageID, _ *pulsar.ProducerMessage, err error) {
-			if err != nil {
+	b.Run("lib", func(b *testing.B) { abPipe(b, abLibSend(opts), abLibRecv(opts), nil) })
+	b.Run("hand", func(b *testing.B) { abPipe(b, abHandSend(b, tp), abHandRecv(b, tp), nil) })
+}
+
+// BenchmarkABExport is BenchmarkABEndToEnd with the spans batch-exported
+// over OTLP/HTTP to the receiver at $ASYNCTRACE_BENCH_OTLP (run by
+// internal/cmd/benchab in a process of its own); floor is the untraced
+// loop plus two bare SDK spans per message, sampled and not exported.
+func BenchmarkABExport(b *testing.B) {
+	endpoint := os.Getenv("ASYNCTRACE_BENCH_OTLP")
+	if endpoint == "" {
+		b.Skip("ASYNCTRACE_BENCH_OTLP is not set: run through go run ./internal/cmd/benchab")
+	}
+	exporting := func(b *testing.B) (*sdktrace.TracerProvider, []asynctrace.Option, func()) {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Its own transport, whose keep-alive connections the cleanup
+		// closes, so that the goroutine-leak check passes.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(u.Host), otlptracehttp.WithInsecure(),
+			otlptracehttp.WithHTTPClient(&http.Client{Transport: tr}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(exp))
+		b.Cleanup(func() {
+			_ = tp.Shutdown(context.Background())
+			tr.CloseIdleConnections()
+		})
+		flush := func() {
+			if err := tp.ForceFlush(context.Background()); err != nil {
 				b.Error(err)
 			}
 		}
-		b.ResetTimer()
-		m := benchcpu.Start(b)
-		done := make(chan error, 1)
-		go func() {
-			for i := 0; i < b.N; i++ {
-				if err := recvOne(ctx); err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
-		for i := 0; i < b.N; i++ {
-			sendOne(ctx, msg, cb)
-		}
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-		m.Stop()
-		b.StopTimer()
+		return tp, []asynctrace.Option{
+			asynctrace.WithTracerProvider(tp),
+			asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
+			asynctrace.WithPropagators(telemetrytest.W3C),
+		}, flush
 	}
+	b.Run("untraced", func(b *testing.B) { abPipe(b, abRawSend(nil), abRawRecv(nil), nil) })
 	b.Run("lib", func(b *testing.B) {
-		run(b, func(p pulsar.Producer) func(context.Context, *pulsar.ProducerMessage, func(pulsar.MessageID, *pulsar.ProducerMessage, error)) {
-			return WrapProducer(p, opts...).SendAsync
-		}, func(c pulsar.Consumer) func(context.Context) error {
-			w := WrapConsumer(c, opts...)
-			return func(ctx context.Context) error {
-				msg, err := w.Receive(ctx)
-				if err != nil {
-					return err
-				}
-				return w.Ack(msg)
-			}
-		})
+		_, opts, flush := exporting(b)
+		abPipe(b, abLibSend(opts), abLibRecv(opts), flush)
 	})
 	b.Run("hand", func(b *testing.B) {
-		run(b, func(p pulsar.Producer) func(context.Context, *pulsar.ProducerMessage, func(pulsar.MessageID, *pulsar.ProducerMessage, error)) {
-			return newHandSender(b, nullProducer{id: pulsar.NewMessageID(1, 2, -1, 0)}, tp).withProducer(p).SendAsync
-		}, func(c pulsar.Consumer) func(context.Context) error {
-			h := newHandReceiver(b, &nullConsumer{msg: abMessage()}, tp)
-			return func(ctx context.Context) error {
-				msg, err := c.Receive(ctx)
-				if err != nil {
-					return err
-				}
-				_, span := h.start(ctx, msg)
-				err = c.Ack(msg)
-				handSettle(span, "ack", err)
-				return err
-			}
-		})
+		tp, _, flush := exporting(b)
+		abPipe(b, abHandSend(b, tp), abHandRecv(b, tp), flush)
+	})
+	b.Run("floor", func(b *testing.B) {
+		tp, _ := abSampled(b)
+		tr := tp.Tracer("floor")
+		abPipe(b, abRawSend(tr), abRawRecv(tr), nil)
 	})
 }
 
