@@ -43,7 +43,7 @@ fmt: ## format the code
 bench: ## benchmarks (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS) | tee $(BENCHOUT)
 
-ROUNDS    ?= 6
+ROUNDS    ?= 8
 SCALE     ?= 1
 
 bench-ab: ## the library against hand-written tracing, interleaved rounds by CPU per op, into docs/benchmarks.md (ROUNDS, SCALE; Redis for the Watermill export row)
