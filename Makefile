@@ -8,7 +8,7 @@ MODULES   := . $(patsubst %/go.mod,%,$(shell git ls-files '*/go.mod'))
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench.out
 
-.PHONY: help run test test-short lint api fmt bench fuzz proto services e2e ci
+.PHONY: help run test test-short lint api fmt bench bench-ab fuzz proto services e2e ci
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ fmt: ## format the code
 
 bench: ## benchmarks (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS) | tee $(BENCHOUT)
+
+ROUNDS    ?= 8
+SCALE     ?= 1
+
+bench-ab: ## the library against hand-written tracing, interleaved rounds by CPU per op, into docs/benchmarks.md (ROUNDS, SCALE; Redis for the Watermill export row)
+	$(GO) run ./internal/cmd/benchab -rounds $(ROUNDS) -scale $(SCALE)
 
 fuzz: ## explore the carrier's extraction and pulsartest's decoders and admin API with the fuzzer
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime 60s ./carrier

@@ -15,6 +15,7 @@ import (
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/httptrace"
+	"github.com/asynctrace/asynctrace/internal/benchcpu"
 )
 
 // The handler benchmarks call ServeHTTP directly (no network) so that the
@@ -96,3 +97,36 @@ func BenchmarkServer(b *testing.B) {
 		benchServeRequest(b, httptrace.WrapHandler(benchMux(), prop, mp, asynctrace.WithTracerProvider(tp)), healthz)
 	})
 }
+
+// The A/B pairs below are what internal/cmd/benchab runs interleaved and
+// compares by CPU per request: httptrace (/lib) against otelhttp alone
+// (/otelhttp) with the same propagator, tracer and meter providers, with
+// and without httptrace's traceresponse header.
+func abServe(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest(http.MethodGet, "/v1/orders/42", nil)
+	req.Header.Set("traceparent", "00-"+upstreamTraceID+"-"+upstreamSpanID+"-01")
+	m := benchcpu.Start(b)
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	m.Stop()
+}
+
+func abServer(b *testing.B, extra ...asynctrace.Option) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	mp := sdkmetric.NewMeterProvider()
+	prop := propagation.TraceContext{}
+	b.Run("lib", func(b *testing.B) {
+		opts := append([]asynctrace.Option{asynctrace.WithPropagators(prop), asynctrace.WithMeterProvider(mp), asynctrace.WithTracerProvider(tp)}, extra...)
+		abServe(b, httptrace.WrapHandler(benchMux(), opts...))
+	})
+	b.Run("otelhttp", func(b *testing.B) {
+		abServe(b, otelhttp.NewHandler(benchMux(), "bench",
+			otelhttp.WithPropagators(prop), otelhttp.WithMeterProvider(mp), otelhttp.WithTracerProvider(tp)))
+	})
+}
+
+func BenchmarkABServer(b *testing.B) { abServer(b) }
+
+func BenchmarkABServerNoTraceResponse(b *testing.B) { abServer(b, httptrace.WithoutTraceResponse()) }

@@ -8,13 +8,17 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/benchcpu"
+	"github.com/asynctrace/asynctrace/internal/messaging"
 	"github.com/asynctrace/asynctrace/pubsubtrace"
 )
 
@@ -265,4 +269,228 @@ func BenchmarkHandler(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The A/B groups below are what internal/cmd/benchab runs interleaved and
+// compares by CPU per message: pubsubtrace (/lib) against the same tracing
+// written by hand with the same SDK (/hand) and against the client's
+// built-in tracing (/builtin), all sampling every span and exporting none.
+
+const abTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+var abW3C = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// abHand is publish and process tracing written without the library; its
+// span names, kinds and start attributes are the library's, recorded once.
+type abHand struct {
+	tracer          trace.Tracer
+	send, process   benchcpu.Span
+	sendOpts, pOpts []trace.SpanStartOption
+}
+
+func newABHand(b *testing.B, tp trace.TracerProvider) *abHand {
+	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
+		f := newFake(b, nil)
+		pub := pubsubtrace.WrapPublisher(f.client.Publisher(topicName), benchOptions(rtp)...)
+		if _, err := pub.Publish(context.Background(), &pubsub.Message{Data: []byte("x")}).Get(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		pub.Stop()
+		h := pubsubtrace.WrapHandler(f.client.Subscriber(subName), func(context.Context, *pubsub.Message) {}, benchOptions(rtp)...)
+		h(context.Background(), &pubsub.Message{ID: "m1", Data: []byte("x"), Attributes: map[string]string{"traceparent": abTraceparent}})
+	})
+	if len(spans) != 2 {
+		b.Fatalf("the library recorded %d spans, want 2", len(spans))
+	}
+	id := semconv.MessagingMessageIDKey
+	return &abHand{
+		tracer: tp.Tracer("pubsub"), send: spans[0], process: spans[1],
+		sendOpts: spans[0].Options(id), pOpts: spans[1].Options(id, messaging.SettlementKey),
+	}
+}
+
+// publish traces one Publish call, ending the span with the message id
+// once the result is ready, without blocking the caller.
+func (h *abHand) publish(pub *pubsub.Publisher) func(context.Context, *pubsub.Message) *pubsub.PublishResult {
+	return func(ctx context.Context, msg *pubsub.Message) *pubsub.PublishResult {
+		ctx, span := h.tracer.Start(ctx, h.send.Name, h.sendOpts...)
+		attrs := make(map[string]string, len(msg.Attributes)+2)
+		for k, v := range msg.Attributes {
+			attrs[k] = v
+		}
+		abW3C.Inject(ctx, propagation.MapCarrier(attrs))
+		cp := *msg
+		cp.Attributes = attrs
+		res := pub.Publish(ctx, &cp)
+		go func() {
+			<-res.Ready()
+			id, err := res.Get(context.Background())
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			} else {
+				span.SetAttributes(semconv.MessagingMessageID(id))
+			}
+			span.End()
+		}()
+		return res
+	}
+}
+
+// handler traces a Receive callback.
+func (h *abHand) handler(next func(context.Context, *pubsub.Message)) func(context.Context, *pubsub.Message) {
+	return func(ctx context.Context, m *pubsub.Message) {
+		ctx = abW3C.Extract(ctx, propagation.MapCarrier(m.Attributes))
+		ctx, span := h.tracer.Start(ctx, h.process.Name, h.pOpts...)
+		span.SetAttributes(semconv.MessagingMessageID(m.ID))
+		next(ctx, m)
+		span.SetAttributes(messaging.SettlementKey.String("none"))
+		span.End()
+	}
+}
+
+// abEndToEnd publishes b.N messages through pstest and receives them all.
+func abEndToEnd(b *testing.B, kind string) {
+	tp := benchTracerProvider(b, true)
+	var cfg *pubsub.ClientConfig
+	if kind == "builtin" {
+		useGlobalTracerProvider(b, tp)
+		cfg = &pubsub.ClientConfig{EnableOpenTelemetryTracing: true}
+	} else {
+		useGlobalTracerProvider(b, tracenoop.NewTracerProvider())
+	}
+	var hand *abHand
+	if kind == "hand" {
+		hand = newABHand(b, tp)
+	}
+	f := newFake(b, cfg)
+	raw := f.client.Publisher(topicName)
+	publish, stop := raw.Publish, raw.Stop
+	var received atomic.Int64
+	target := int64(b.N)
+	all := make(chan struct{})
+	handler := func(_ context.Context, m *pubsub.Message) {
+		m.Ack()
+		if received.Add(1) == target {
+			close(all)
+		}
+	}
+	sub := f.client.Subscriber(subName)
+	sub.ReceiveSettings.NumGoroutines = 32
+	switch kind {
+	case "lib":
+		pub := pubsubtrace.WrapPublisher(raw, benchOptions(tp)...)
+		publish, stop = pub.Publish, pub.Stop
+		handler = pubsubtrace.WrapHandler(sub, handler, benchOptions(tp)...)
+	case "hand":
+		publish = hand.publish(raw)
+		handler = hand.handler(handler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	receiveDone := make(chan error, 1)
+	go func() { receiveDone <- sub.Receive(ctx, handler) }()
+	parentCtx, span := tp.Tracer("bench").Start(context.Background(), "request")
+	defer span.End()
+	data := []byte("benchmark payload")
+	results := make([]*pubsub.PublishResult, 0, b.N)
+	b.ResetTimer()
+	m := benchcpu.Start(b)
+	for range b.N {
+		results = append(results, publish(parentCtx, &pubsub.Message{Data: data, Attributes: map[string]string{"k": "v"}}))
+	}
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		b.Fatalf("received %d of %d", received.Load(), b.N)
+	}
+	m.Stop()
+	b.StopTimer()
+	for _, r := range results {
+		if _, err := r.Get(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop()
+	cancel()
+	if err := <-receiveDone; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkABPubSub(b *testing.B) {
+	for _, kind := range []string{"lib", "hand", "builtin"} {
+		b.Run(kind, func(b *testing.B) { abEndToEnd(b, kind) })
+	}
+}
+
+// abPublishHeld publishes into a client that holds every message, so that
+// only the publish call and its tracing are measured.
+func abPublishHeld(b *testing.B, kind string, sampled bool) {
+	tp := benchTracerProvider(b, sampled)
+	useGlobalTracerProvider(b, tracenoop.NewTracerProvider())
+	var hand *abHand
+	if kind == "hand" {
+		hand = newABHand(b, tp)
+	}
+	f := newFake(b, nil)
+	raw := f.client.Publisher(topicName)
+	raw.PublishSettings.DelayThreshold = time.Hour
+	raw.PublishSettings.CountThreshold = pubsub.MaxPublishRequestCount
+	raw.PublishSettings.ByteThreshold = 1 << 30
+	publish, stop := raw.Publish, raw.Stop
+	switch kind {
+	case "lib":
+		pub := pubsubtrace.WrapPublisher(raw, benchOptions(tp)...)
+		publish, stop = pub.Publish, pub.Stop
+	case "hand":
+		publish = hand.publish(raw)
+	}
+	ctx := context.Background()
+	if sampled {
+		var span trace.Span
+		ctx, span = tp.Tracer("bench").Start(ctx, "request")
+		defer span.End()
+	}
+	msgs := make([]pubsub.Message, b.N)
+	data := []byte("benchmark payload")
+	attrs := map[string]string{"k": "v"}
+	b.ResetTimer()
+	m := benchcpu.Start(b)
+	for i := range b.N {
+		msgs[i] = pubsub.Message{Data: data, Attributes: attrs}
+		publish(ctx, &msgs[i])
+	}
+	m.Stop()
+	b.StopTimer()
+	stop()
+}
+
+func BenchmarkABPubSubPublish(b *testing.B) {
+	b.Run("lib", func(b *testing.B) { abPublishHeld(b, "lib", true) })
+	b.Run("hand", func(b *testing.B) { abPublishHeld(b, "hand", true) })
+}
+
+func BenchmarkABPubSubPublishDisabled(b *testing.B) {
+	b.Run("lib", func(b *testing.B) { abPublishHeld(b, "lib", false) })
+	b.Run("plain", func(b *testing.B) { abPublishHeld(b, "plain", false) })
+}
+
+func BenchmarkABPubSubHandler(b *testing.B) {
+	tp := benchTracerProvider(b, true)
+	useGlobalTracerProvider(b, tracenoop.NewTracerProvider())
+	msg := &pubsub.Message{ID: "m1", Data: []byte("benchmark payload"), Attributes: map[string]string{"k": "v", "traceparent": abTraceparent}}
+	next := func(context.Context, *pubsub.Message) {}
+	loop := func(b *testing.B, h func(context.Context, *pubsub.Message)) {
+		ctx := context.Background()
+		m := benchcpu.Start(b)
+		for b.Loop() {
+			h(ctx, msg)
+		}
+		m.Stop()
+	}
+	b.Run("lib", func(b *testing.B) {
+		f := newFake(b, nil)
+		loop(b, pubsubtrace.WrapHandler(f.client.Subscriber(subName), next, benchOptions(tp)...))
+	})
+	b.Run("hand", func(b *testing.B) { loop(b, newABHand(b, tp).handler(next)) })
 }

@@ -7,11 +7,17 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/benchcpu"
+	"github.com/asynctrace/asynctrace/internal/messaging"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
@@ -108,4 +114,205 @@ func BenchmarkGoChannelRoundTrip(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The A/B pairs below are what internal/cmd/benchab runs interleaved and
+// compares by CPU per operation: the library (/lib) against the same
+// tracing written by hand with the same SDK (/hand), and the library with
+// the no-op tracer provider (/lib of the Disabled pairs, what
+// OTEL_SDK_DISABLED installs) against no decoration (/undecorated).
+
+const abTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+func abSampled(b *testing.B) (*sdktrace.TracerProvider, []asynctrace.Option) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp, []asynctrace.Option{
+		asynctrace.WithTracerProvider(tp),
+		asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
+		asynctrace.WithPropagators(telemetrytest.W3C),
+	}
+}
+
+var abDisabled = []asynctrace.Option{
+	asynctrace.WithTracerProvider(tracenoop.NewTracerProvider()),
+	asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()),
+	asynctrace.WithPropagators(telemetrytest.W3C),
+}
+
+var abNopPublisher message.Publisher = publishFunc(func(string, ...*message.Message) error { return nil })
+
+func nopHandler(*message.Message) ([]*message.Message, error) { return nil, nil }
+
+// hand is send and process tracing written without the library. Its span
+// names, kinds and start attributes are the library's, recorded once.
+type hand struct {
+	tracer          trace.Tracer
+	prop            propagation.TextMapPropagator
+	send, process   benchcpu.Span
+	sendOpts, pOpts []trace.SpanStartOption
+}
+
+func newHand(b *testing.B, tp trace.TracerProvider) *hand {
+	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
+		opts := []asynctrace.Option{asynctrace.WithTracerProvider(rtp), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()), asynctrace.WithPropagators(telemetrytest.W3C)}
+		msg := message.NewMessage("id", []byte("payload"))
+		if err := watermilltrace.WrapPublisher(abNopPublisher, opts...).Publish("bench", msg); err != nil {
+			b.Fatal(err)
+		}
+		in := message.NewMessage("id", []byte("payload"))
+		in.Metadata = message.Metadata{"tenant": "acme", "traceparent": abTraceparent}
+		if _, err := watermilltrace.NewMiddleware(opts...)(nopHandler)(in); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if len(spans) != 2 {
+		b.Fatalf("the library recorded %d spans, want 2", len(spans))
+	}
+	id := semconv.MessagingMessageIDKey
+	return &hand{
+		tracer: tp.Tracer("watermill"), prop: telemetrytest.W3C,
+		send: spans[0], process: spans[1],
+		sendOpts: spans[0].Options(id), pOpts: spans[1].Options(id, messaging.SettlementKey),
+	}
+}
+
+// publisher traces pub by hand.
+func (h *hand) publisher(pub message.Publisher) message.Publisher {
+	return publishFunc(func(topic string, msgs ...*message.Message) error {
+		spans := make([]trace.Span, len(msgs))
+		for i, msg := range msgs {
+			var ctx context.Context
+			ctx, spans[i] = h.tracer.Start(msg.Context(), h.send.Name, h.sendOpts...)
+			md := make(message.Metadata, len(msg.Metadata)+2)
+			for k, v := range msg.Metadata {
+				md[k] = v
+			}
+			h.prop.Inject(ctx, propagation.MapCarrier(md))
+			msg.Metadata = md
+		}
+		err := pub.Publish(topic, msgs...)
+		for i, span := range spans {
+			span.SetAttributes(semconv.MessagingMessageID(msgs[i].UUID))
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+		return err
+	})
+}
+
+// middleware traces a handler by hand.
+func (h *hand) middleware(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		ctx := h.prop.Extract(msg.Context(), propagation.MapCarrier(msg.Metadata))
+		ctx, span := h.tracer.Start(ctx, h.process.Name, h.pOpts...)
+		span.SetAttributes(semconv.MessagingMessageID(msg.UUID))
+		msg.SetContext(ctx)
+		out, err := next(msg)
+		span.SetAttributes(messaging.SettlementKey.String("none"))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+		return out, err
+	}
+}
+
+// abPublishLoop publishes one message per iteration without allocating one.
+func abPublishLoop(b *testing.B, pub message.Publisher) {
+	msg := message.NewMessage("bench", []byte("payload"))
+	metadata := message.Metadata{"tenant": "acme"}
+	base := context.Background()
+	m := benchcpu.Start(b)
+	for b.Loop() {
+		msg.Metadata = metadata
+		msg.SetContext(base)
+		if err := pub.Publish("bench", msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m.Stop()
+}
+
+// abHandlerLoop runs h on a message carrying a traceparent.
+func abHandlerLoop(b *testing.B, h message.HandlerFunc) {
+	msg := message.NewMessage("bench", []byte("payload"))
+	metadata := message.Metadata{"tenant": "acme", "traceparent": abTraceparent}
+	base := context.Background()
+	m := benchcpu.Start(b)
+	for b.Loop() {
+		msg.Metadata = metadata
+		msg.SetContext(base)
+		if _, err := h(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m.Stop()
+}
+
+func BenchmarkABPublish(b *testing.B) {
+	tp, opts := abSampled(b)
+	b.Run("lib", func(b *testing.B) { abPublishLoop(b, watermilltrace.WrapPublisher(abNopPublisher, opts...)) })
+	b.Run("hand", func(b *testing.B) { abPublishLoop(b, newHand(b, tp).publisher(abNopPublisher)) })
+}
+
+func BenchmarkABHandler(b *testing.B) {
+	tp, opts := abSampled(b)
+	b.Run("lib", func(b *testing.B) { abHandlerLoop(b, watermilltrace.NewMiddleware(opts...)(nopHandler)) })
+	b.Run("hand", func(b *testing.B) { abHandlerLoop(b, newHand(b, tp).middleware(nopHandler)) })
+}
+
+func BenchmarkABPublishDisabled(b *testing.B) {
+	b.Run("lib", func(b *testing.B) { abPublishLoop(b, watermilltrace.WrapPublisher(abNopPublisher, abDisabled...)) })
+	b.Run("undecorated", func(b *testing.B) { abPublishLoop(b, abNopPublisher) })
+}
+
+func BenchmarkABHandlerDisabled(b *testing.B) {
+	b.Run("lib", func(b *testing.B) { abHandlerLoop(b, watermilltrace.NewMiddleware(abDisabled...)(nopHandler)) })
+	b.Run("undecorated", func(b *testing.B) { abHandlerLoop(b, nopHandler) })
+}
+
+// abRoundTrip is BenchmarkGoChannelRoundTrip's loop with the given
+// publisher decoration and router middleware.
+func abRoundTrip(b *testing.B, wrap func(message.Publisher) message.Publisher, mw message.HandlerMiddleware) {
+	g := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
+	b.Cleanup(func() { _ = g.Close() })
+	r := watermilltest.NewRouter(b)
+	if mw != nil {
+		r.AddMiddleware(mw)
+	}
+	pub := wrap(g)
+	r.AddConsumerHandler("bench", "bench", g, func(*message.Message) error { return nil })
+	watermilltest.StartRouter(b, r)
+	m := benchcpu.Start(b)
+	for b.Loop() {
+		if err := pub.Publish("bench", message.NewMessage("bench", []byte("payload"))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m.Stop()
+}
+
+func BenchmarkABGoChannel(b *testing.B) {
+	tp, opts := abSampled(b)
+	b.Run("lib", func(b *testing.B) {
+		abRoundTrip(b, func(p message.Publisher) message.Publisher { return watermilltrace.WrapPublisher(p, opts...) }, watermilltrace.NewMiddleware(opts...))
+	})
+	b.Run("hand", func(b *testing.B) {
+		h := newHand(b, tp)
+		abRoundTrip(b, h.publisher, h.middleware)
+	})
+}
+
+func BenchmarkABGoChannelDisabled(b *testing.B) {
+	b.Run("lib", func(b *testing.B) {
+		abRoundTrip(b, func(p message.Publisher) message.Publisher { return watermilltrace.WrapPublisher(p, abDisabled...) }, watermilltrace.NewMiddleware(abDisabled...))
+	})
+	b.Run("undecorated", func(b *testing.B) {
+		abRoundTrip(b, func(p message.Publisher) message.Publisher { return p }, nil)
+	})
 }

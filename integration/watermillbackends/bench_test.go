@@ -2,7 +2,9 @@ package watermillbackends_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,10 +13,17 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
+	"github.com/asynctrace/asynctrace/internal/benchcpu"
+	"github.com/asynctrace/asynctrace/internal/messaging"
 	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/internal/servicetest"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
@@ -128,5 +137,218 @@ func BenchmarkRedisThroughput(b *testing.B) {
 			// Where the time goes: the publishing loop alone, per message.
 			b.ReportMetric(float64(published.Microseconds())/float64(b.N), "publish-us/msg")
 		})
+	}
+}
+
+// BenchmarkABExport compares, over Redis Streams, no tracing (untraced),
+// the library (lib), the same tracing written by hand with the same SDK
+// (hand), both batch-exporting over OTLP/HTTP to the receiver at
+// $ASYNCTRACE_BENCH_OTLP (run by internal/cmd/benchab in a process of its
+// own), and the SDK floor: the untraced loop plus two bare spans per
+// message, sampled and not exported. cpu-ns/op is the process's CPU per
+// message, from the first publish to the last handled message and the
+// export of the last span.
+func BenchmarkABExport(b *testing.B) {
+	servicetest.RequireReachable(b, "Redis", redisAddr)
+	endpoint := os.Getenv("ASYNCTRACE_BENCH_OTLP")
+	if endpoint == "" {
+		b.Skip("ASYNCTRACE_BENCH_OTLP is not set: run through go run ./internal/cmd/benchab")
+	}
+	exporting := func(b *testing.B) (*sdktrace.TracerProvider, func()) {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Its own transport, whose keep-alive connections the cleanup
+		// closes, so that the goroutine-leak check passes.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(u.Host), otlptracehttp.WithInsecure(),
+			otlptracehttp.WithHTTPClient(&http.Client{Transport: tr}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(exp))
+		b.Cleanup(func() {
+			_ = tp.Shutdown(context.Background())
+			tr.CloseIdleConnections()
+		})
+		return tp, func() {
+			if err := tp.ForceFlush(context.Background()); err != nil {
+				b.Error(err)
+			}
+		}
+	}
+	libOpts := func(tp trace.TracerProvider) []asynctrace.Option {
+		return []asynctrace.Option{asynctrace.WithTracerProvider(tp), asynctrace.WithPropagators(telemetrytest.W3C),
+			asynctrace.WithMessagingSystem("redis"), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider())}
+	}
+	b.Run("untraced", func(b *testing.B) { abRedis(b, nil, nil, nil) })
+	b.Run("lib", func(b *testing.B) {
+		tp, flush := exporting(b)
+		opts := libOpts(tp)
+		abRedis(b, func(p message.Publisher) message.Publisher { return watermilltrace.WrapPublisher(p, opts...) },
+			watermilltrace.NewMiddleware(opts...), flush)
+	})
+	b.Run("hand", func(b *testing.B) {
+		tp, flush := exporting(b)
+		h := newABHand(b, tp, libOpts)
+		abRedis(b, h.publisher, h.middleware, flush)
+	})
+	b.Run("floor", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		tr := tp.Tracer("floor")
+		bare := func(ctx context.Context, name string) {
+			_, span := tr.Start(ctx, name)
+			span.End()
+		}
+		abRedis(b, func(p message.Publisher) message.Publisher {
+			return publishFunc(func(topic string, msgs ...*message.Message) error {
+				bare(context.Background(), "send")
+				return p.Publish(topic, msgs...)
+			})
+		}, func(next message.HandlerFunc) message.HandlerFunc {
+			return func(msg *message.Message) ([]*message.Message, error) {
+				bare(msg.Context(), "process")
+				return next(msg)
+			}
+		}, nil)
+	})
+}
+
+type publishFunc func(topic string, msgs ...*message.Message) error
+
+func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
+func (publishFunc) Close() error                                           { return nil }
+
+// abRedis publishes b.N messages to a Redis stream, one Publish at a time,
+// while a router handles them.
+func abRedis(b *testing.B, wrap func(message.Publisher) message.Publisher, mw message.HandlerMiddleware, flush func()) {
+	topic := servicetest.UniqueName("bench")
+	admin := redis.NewClient(&redis.Options{Addr: redisAddr})
+	b.Cleanup(func() {
+		_ = admin.Del(context.Background(), topic).Err()
+		_ = admin.Close()
+	})
+	raw, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: redis.NewClient(&redis.Options{Addr: redisAddr})}, watermill.NopLogger{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = raw.Close() })
+	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client:                 redis.NewClient(&redis.Options{Addr: redisAddr}),
+		ConsumerGroup:          servicetest.UniqueName("group"),
+		BlockTime:              100 * time.Millisecond,
+		ShouldStopOnReadErrors: stopOnReadError,
+	}, watermill.NopLogger{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pub message.Publisher = raw
+	if wrap != nil {
+		pub = wrap(raw)
+	}
+	r := watermilltest.NewRouter(b)
+	if mw != nil {
+		r.AddMiddleware(mw)
+	}
+	var handled atomic.Int64
+	all := make(chan struct{})
+	want := int64(b.N)
+	r.AddConsumerHandler("bench", topic, sub, func(*message.Message) error {
+		if handled.Add(1) == want {
+			close(all)
+		}
+		return nil
+	})
+	watermilltest.StartRouter(b, r)
+	b.ResetTimer()
+	m := benchcpu.Start(b)
+	for range b.N {
+		if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), []byte(`{"order":1}`))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		b.Fatalf("%d of %d messages handled within a minute", handled.Load(), b.N)
+	}
+	if flush != nil {
+		flush()
+	}
+	m.Stop()
+	b.StopTimer()
+}
+
+// abHand is send and process tracing written without the library, with
+// the library's span names, kinds and start attributes, recorded once.
+type abHand struct {
+	tracer          trace.Tracer
+	send, process   benchcpu.Span
+	sendOpts, pOpts []trace.SpanStartOption
+}
+
+func newABHand(b *testing.B, tp trace.TracerProvider, opts func(trace.TracerProvider) []asynctrace.Option) *abHand {
+	nop := publishFunc(func(string, ...*message.Message) error { return nil })
+	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
+		if err := watermilltrace.WrapPublisher(nop, opts(rtp)...).Publish("bench", message.NewMessage("id", []byte("x"))); err != nil {
+			b.Fatal(err)
+		}
+		in := message.NewMessage("id", []byte("x"))
+		in.Metadata = message.Metadata{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+		h := watermilltrace.NewMiddleware(opts(rtp)...)(func(*message.Message) ([]*message.Message, error) { return nil, nil })
+		if _, err := h(in); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if len(spans) != 2 {
+		b.Fatalf("the library recorded %d spans, want 2", len(spans))
+	}
+	id := semconv.MessagingMessageIDKey
+	return &abHand{tracer: tp.Tracer("watermill"), send: spans[0], process: spans[1],
+		sendOpts: spans[0].Options(id), pOpts: spans[1].Options(id, messaging.SettlementKey)}
+}
+
+func (h *abHand) publisher(pub message.Publisher) message.Publisher {
+	return publishFunc(func(topic string, msgs ...*message.Message) error {
+		spans := make([]trace.Span, len(msgs))
+		for i, msg := range msgs {
+			var ctx context.Context
+			ctx, spans[i] = h.tracer.Start(msg.Context(), h.send.Name, h.sendOpts...)
+			md := make(message.Metadata, len(msg.Metadata)+2)
+			for k, v := range msg.Metadata {
+				md[k] = v
+			}
+			telemetrytest.W3C.Inject(ctx, propagation.MapCarrier(md))
+			msg.Metadata = md
+		}
+		err := pub.Publish(topic, msgs...)
+		for i, span := range spans {
+			span.SetAttributes(semconv.MessagingMessageID(msgs[i].UUID))
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+		return err
+	})
+}
+
+func (h *abHand) middleware(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		ctx := telemetrytest.W3C.Extract(msg.Context(), propagation.MapCarrier(msg.Metadata))
+		ctx, span := h.tracer.Start(ctx, h.process.Name, h.pOpts...)
+		span.SetAttributes(semconv.MessagingMessageID(msg.UUID))
+		msg.SetContext(ctx)
+		out, err := next(msg)
+		span.SetAttributes(messaging.SettlementKey.String("none"))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+		return out, err
 	}
 }
