@@ -120,9 +120,11 @@ func WithMessageBodySize() Option {
 }
 
 // WithFallbackKeyPrefixes sets the key prefixes tried when a received
-// message has no plain traceparent. The default is "googclient_", so that
-// messages from the Pub/Sub client's built-in tracing are continued; call it
-// with no prefixes to read plain keys only.
+// message has no plain traceparent. For Pub/Sub (pubsubtrace, or another
+// adapter with WithMessagingSystem("gcp_pubsub")) the default is
+// "googclient_", so that messages from the Pub/Sub client's built-in tracing
+// are continued; for the other brokers it is none. Call it with no prefixes
+// to read plain keys only.
 func WithFallbackKeyPrefixes(prefixes ...string) Option {
 	prefixes = append([]string{}, prefixes...)
 	return shared("WithFallbackKeyPrefixes", func(c *config.Shared) { c.FallbackPrefixes = prefixes })

@@ -37,10 +37,15 @@ func (ex Extractor) Extract(ctx context.Context, props map[string]string) contex
 	if prop == nil {
 		prop = propagators.Global()
 	}
-	if ex.FallbackPrefixes == nil && (ex.MaxValueBytes == 0 || ex.MaxValueBytes == DefaultMaxValueBytes) {
-		// The default settings live in the methods of a map type, which
-		// converts to an interface without allocating.
-		return prop.Extract(ctx, defaultReader(props))
+	if ex.MaxValueBytes == 0 || ex.MaxValueBytes == DefaultMaxValueBytes {
+		// The common settings live in the methods of map types, which
+		// convert to an interface without allocating.
+		switch {
+		case ex.FallbackPrefixes == nil:
+			return prop.Extract(ctx, defaultReader(props))
+		case len(ex.FallbackPrefixes) == 0:
+			return prop.Extract(ctx, plainReader(props))
+		}
 	}
 	maxBytes := ex.MaxValueBytes
 	if maxBytes <= 0 {
@@ -86,6 +91,20 @@ func (m defaultReader) Get(key string) string {
 func (defaultReader) Set(string, string) {}
 
 func (m defaultReader) Keys() []string { return keysWithFallback(m, defaultPrefixes) }
+
+// plainReader reads plain keys only, with the default size limit.
+type plainReader map[string]string
+
+func (m plainReader) Get(key string) string {
+	if v := m[key]; len(v) <= DefaultMaxValueBytes {
+		return v
+	}
+	return ""
+}
+
+func (plainReader) Set(string, string) {}
+
+func (m plainReader) Keys() []string { return Map(m).Keys() }
 
 // maxPrefixedKey bounds the stack buffer used to build prefixed keys; longer
 // combinations are looked up with an ordinary string concatenation.

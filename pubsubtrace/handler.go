@@ -113,7 +113,10 @@ func Nack(ctx context.Context, m *pubsub.Message) {
 
 func settle(ctx context.Context, m *pubsub.Message, s messaging.Settlement) {
 	st, _ := ctx.Value(settleKey{}).(*settleState)
-	start := time.Now()
+	var start time.Time
+	if st != nil {
+		start = st.in.Now(ctx)
+	}
 	if s == messaging.SettleAck {
 		m.Ack()
 	} else {

@@ -138,7 +138,7 @@ func (c *consumer) receiveContext(ctx context.Context) (context.Context, pulsar.
 }
 
 func (c *consumer) receive(ctx context.Context, detach bool) (context.Context, *tracedMessage, error) {
-	start := time.Now()
+	start := c.in.Now(ctx)
 	m, held, err := c.next(ctx)
 	if err == nil && m == nil && held == nil {
 		err = errNoMessage
@@ -338,7 +338,7 @@ func (c *consumer) Ack(msg pulsar.Message) error {
 	if msg == nil {
 		return c.Consumer.Ack(msg)
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.Ack(UnwrapMessage(msg))
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleAck, start, err, nil)
 	return err
@@ -349,7 +349,7 @@ func (c *consumer) AckID(msgID pulsar.MessageID) error {
 	if msgID == nil {
 		return c.Consumer.AckID(msgID)
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.AckID(msgID)
 	c.settle(msgID, "", messaging.SettleAck, start, err, nil)
 	return err
@@ -359,7 +359,7 @@ func (c *consumer) AckID(msgID pulsar.MessageID) error {
 // their spans; with AckWithResponse, each span gets its own message's
 // error from the client's pulsar.AckError.
 func (c *consumer) AckIDList(msgIDs []pulsar.MessageID) error {
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.AckIDList(msgIDs)
 	var perID pulsar.AckError
 	errors.As(err, &perID)
@@ -433,7 +433,7 @@ func (c *consumer) AckWithTxn(msg pulsar.Message, txn pulsar.Transaction) error 
 	if msg == nil {
 		return c.Consumer.AckWithTxn(msg, txn)
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.AckWithTxn(UnwrapMessage(msg), txn)
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleAck, start, err, nil)
 	return err
@@ -445,7 +445,7 @@ func (c *consumer) AckCumulative(msg pulsar.Message) error {
 	if msg == nil {
 		return c.Consumer.AckCumulative(msg)
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.AckCumulative(UnwrapMessage(msg))
 	c.settleCumulative(msg.ID(), msg.Topic(), start, err)
 	return err
@@ -461,7 +461,7 @@ func (c *consumer) AckIDCumulative(msgID pulsar.MessageID) error {
 	if msgID == nil {
 		return c.Consumer.AckIDCumulative(msgID)
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	err := c.Consumer.AckIDCumulative(msgID)
 	c.settleCumulative(msgID, "", start, err)
 	return err
@@ -489,7 +489,7 @@ func (c *consumer) Nack(msg pulsar.Message) {
 		c.Consumer.Nack(msg)
 		return
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	c.Consumer.Nack(UnwrapMessage(msg))
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleNack, start, nil, nil)
 }
@@ -501,7 +501,7 @@ func (c *consumer) NackID(msgID pulsar.MessageID) {
 		c.Consumer.NackID(msgID)
 		return
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	c.Consumer.NackID(msgID)
 	c.settle(msgID, "", messaging.SettleNack, start, nil, nil)
 }
@@ -515,7 +515,7 @@ func (c *consumer) ReconsumeLater(msg pulsar.Message, delay time.Duration) {
 		c.Consumer.ReconsumeLater(msg, delay)
 		return
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	c.Consumer.ReconsumeLater(UnwrapMessage(msg), delay)
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleReconsumeLater, start, nil, nil)
 }
@@ -528,7 +528,7 @@ func (c *consumer) ReconsumeLaterWithCustomProperties(msg pulsar.Message, custom
 		c.Consumer.ReconsumeLaterWithCustomProperties(msg, customProperties, delay)
 		return
 	}
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	c.Consumer.ReconsumeLaterWithCustomProperties(UnwrapMessage(msg), customProperties, delay)
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleReconsumeLater, start, nil, nil)
 }

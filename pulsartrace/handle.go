@@ -3,7 +3,6 @@ package pulsartrace
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/apache/pulsar-client-go/pulsar"
 
@@ -65,7 +64,7 @@ func (c *consumer) handleOne(ctx context.Context, msg pulsar.Message, handler Ha
 
 // nackWithError nacks msg and ends its span with err, the handler's.
 func (c *consumer) nackWithError(msg pulsar.Message, err error) {
-	start := time.Now()
+	start := c.in.Now(context.Background())
 	c.Consumer.Nack(UnwrapMessage(msg))
 	c.settle(msg.ID(), msg.Topic(), messaging.SettleNack, start, nil, err)
 }

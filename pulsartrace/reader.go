@@ -58,7 +58,7 @@ func newReader(r pulsar.Reader, in *messaging.Instrumenter) *reader {
 // with asynctrace.WithReceiveSpans the wait gets a span "receive <topic>".
 func (r *reader) Next(ctx context.Context) (pulsar.Message, error) {
 	r.endCurrent()
-	start := time.Now()
+	start := r.in.Now(ctx)
 	m, err := r.Reader.Next(ctx)
 	if err == nil && m == nil {
 		err = errNoMessage

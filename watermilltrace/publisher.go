@@ -99,7 +99,9 @@ func (p *publisher) Publish(topic string, messages ...*message.Message) error {
 // again goes on in the trace it came with instead of starting a new one.
 func parentContext(in *messaging.Instrumenter, msg *message.Message) context.Context {
 	ctx := msg.Context()
-	if len(msg.Metadata) == 0 || trace.SpanContextFromContext(ctx).IsValid() {
+	if len(msg.Metadata) == 0 || trace.SpanContextFromContext(ctx).IsValid() || in.TracingOff() {
+		// With tracing off no span needs the parent, and the context in
+		// the metadata is passed on as it is.
 		return ctx
 	}
 	return in.Extract(ctx, msg.Metadata)

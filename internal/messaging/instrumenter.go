@@ -52,6 +52,14 @@ type Instrumenter struct {
 	last         atomic.Pointer[Destination]
 }
 
+// googlePubSub is the messaging.system of Google Cloud Pub/Sub, whose
+// client's built-in tracing writes context under prefixed keys.
+const googlePubSub = "gcp_pubsub"
+
+// TracingOff reports whether spans are skipped altogether (the no-op
+// tracer provider): context still flows, but nothing needs a parent.
+func (in *Instrumenter) TracingOff() bool { return in.tracers.get().off }
+
 // New returns an Instrumenter for the adapter described by spec, with the
 // settings cfg. The tracer provider and propagator cfg leaves unset are the
 // globals as they are when each message is sent or processed (W3C Trace
@@ -68,7 +76,13 @@ func New(spec Spec, cfg config.Shared) *Instrumenter {
 	in.tracers = newTracerSource(cfg.TracerProvider, spec.Scope)
 	// A nil propagator makes the carrier use the global one of the moment.
 	in.injector = carrier.Injector{Propagator: cfg.Propagator, Limits: spec.Limits}
-	in.extractor = carrier.Extractor{Propagator: cfg.Propagator, FallbackPrefixes: cfg.FallbackPrefixes}
+	fallback := cfg.FallbackPrefixes
+	if fallback == nil && in.system != googlePubSub {
+		// Only the Pub/Sub client's built-in tracing writes the prefixed
+		// keys: other brokers skip the lookups for them.
+		fallback = []string{}
+	}
+	in.extractor = carrier.Extractor{Propagator: cfg.Propagator, FallbackPrefixes: fallback}
 	in.common = commonAttributes(in.system, cfg.ServerAddress, cfg.ServerPort)
 	mp := cfg.MeterProvider
 	if mp == nil {

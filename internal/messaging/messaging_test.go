@@ -263,9 +263,17 @@ func TestFallbackPrefixOption(t *testing.T) {
 	ctx := h.in.Extract(context.Background(), props)
 	assert.False(t, trace.SpanContextFromContext(ctx).IsValid(), "fallback turned off")
 
+	// Only the Pub/Sub client writes the prefixed keys: they are read by
+	// default for Pub/Sub, and not for the other brokers.
 	h = newHarness(t)
 	ctx = h.in.Extract(context.Background(), props)
-	assert.True(t, trace.SpanContextFromContext(ctx).IsValid(), "googclient_ read by default")
+	assert.False(t, trace.SpanContextFromContext(ctx).IsValid(), "googclient_ read by default for pulsar")
+	h = newHarness(t, asynctrace.WithMessagingSystem("gcp_pubsub"))
+	ctx = h.in.Extract(context.Background(), props)
+	assert.True(t, trace.SpanContextFromContext(ctx).IsValid(), "googclient_ not read by default for gcp_pubsub")
+	h = newHarness(t, asynctrace.WithFallbackKeyPrefixes("googclient_"))
+	ctx = h.in.Extract(context.Background(), props)
+	assert.True(t, trace.SpanContextFromContext(ctx).IsValid(), "googclient_ not read when asked for")
 }
 
 func TestZeroValuesAreInert(t *testing.T) {

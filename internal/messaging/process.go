@@ -51,7 +51,10 @@ func (in *Instrumenter) StartProcess(ctx context.Context, d *Destination, props 
 // waited longer than its threshold is linked to the producer's span as
 // with LinkToProducer, and every message records its wait.
 func (in *Instrumenter) StartProcessAt(ctx context.Context, d *Destination, props map[string]string, messageID string, bodySize int, published time.Time) (context.Context, Process) {
-	start := time.Now()
+	var start time.Time
+	if in.metrics.processDuration.Inst().Enabled(ctx) || (in.cfg.LinkAfter > 0 && !published.IsZero()) {
+		start = time.Now() // only the duration metric and the wait read it
+	}
 	tr := in.tracers.get()
 	if tr.off {
 		ctx = in.extractor.Extract(ctx, props)
@@ -143,6 +146,16 @@ func (p Process) End(s Settlement, err error) {
 	}
 	p.span.End()
 	p.in.metrics.recordProcess(p.ctx, p.d, p.start, err)
+}
+
+// Now returns the time a receive or settle call starts, for RecordReceive,
+// RecordSettle and the spans of those calls; the zero time, without
+// reading the clock, when nothing will use it.
+func (in *Instrumenter) Now(ctx context.Context) time.Time {
+	if in.cfg.SettleSpans || in.cfg.ReceiveSpans || in.metrics.operationDuration.Inst().Enabled(ctx) {
+		return time.Now()
+	}
+	return time.Time{}
 }
 
 // RecordReceive records the duration of a receive call (a Receive that

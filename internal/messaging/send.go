@@ -29,7 +29,10 @@ type Send struct {
 // (recorded only with the body-size option); it counts toward the adapter's
 // Limits.MaxMessageBytes.
 func (in *Instrumenter) StartSend(ctx context.Context, d *Destination, props map[string]string, bodySize int) (context.Context, Send, map[string]string) {
-	start := time.Now()
+	var start time.Time
+	if in.metrics.sendEnabled(ctx) {
+		start = time.Now() // only the duration metric reads it
+	}
 	tr := in.tracers.get()
 	if tr.off {
 		return ctx, Send{in: in, d: d, ctx: ctx, span: noopSpan, start: start}, in.injector.InjectSized(ctx, props, bodySize)
