@@ -89,7 +89,7 @@ func (h *spanHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Headers are frozen by the first Write or WriteHeader, so this must
 		// happen before the handler runs.
 		if sc := span.SpanContext(); sc.IsValid() {
-			w.Header()[traceResponseKey] = []string{traceResponseValue(sc)}
+			w.Header()[traceResponseKey] = traceResponseValues(sc)
 		}
 	}
 
