@@ -3,8 +3,14 @@
 GO        ?= go
 PKGS      ?= ./...
 # Every Go module of the repository: the library, its examples, the
-# integration tests over real servers, and the Jaeger build wrapper.
-MODULES   := . $(patsubst %/go.mod,%,$(shell git ls-files '*/go.mod'))
+# integration tests over real servers, and the Jaeger build wrapper. Given
+# packages (make test PKGS=./carrier/) are looked for in the library module
+# only, unless MODULES names others (make test MODULES=examples PKGS=./echo/).
+ifeq ($(origin PKGS),file)
+MODULES   ?= . $(patsubst %/go.mod,%,$(shell git ls-files '*/go.mod'))
+else
+MODULES   ?= .
+endif
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench.out
 
@@ -40,8 +46,8 @@ api: ## write the exported API to api/asynctrace.txt (checked by make lint)
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
-bench: ## benchmarks (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS) | tee $(BENCHOUT)
+bench: ## benchmarks of every module (ns/op, B/op, allocs/op, msgs/s) into $(BENCHOUT)
+	@$(call each,$(GO) test -run '^$$$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)) | tee $(BENCHOUT)
 
 ROUNDS    ?= 8
 SCALE     ?= 1

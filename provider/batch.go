@@ -268,7 +268,9 @@ func (b *batcher[T]) forceFlush(ctx context.Context) error {
 // shutdown exports what is queued and shuts the exporter down. If ctx ends
 // first it gives up: the export in flight is cancelled, the queue is
 // dropped, and the returned error, wrapping ctx's, says how many items were
-// lost. Either way no goroutine of the batcher's own is left running.
+// lost. Either way no goroutine of the batcher's own is left running, unless
+// the exporter ignores the cancellation: it is then waited for abandonGrace
+// more and left to finish on its own.
 func (b *batcher[T]) shutdown(ctx context.Context) error {
 	b.shutdownOnce.Do(func() { b.shutdownErr = b.doShutdown(ctx) })
 	return b.shutdownErr
@@ -289,12 +291,15 @@ func (b *batcher[T]) doShutdown(ctx context.Context) error {
 		}
 	}
 
-	b.kill()
+	// Counted and marked abandoned before the in-flight export is
+	// cancelled, so that the worker reports its batch as dropped, not as an
+	// ordinary failure, and takes nothing more from the queue.
 	b.mu.Lock()
 	b.abandoned = true
 	queued, inFlight := len(b.queue), b.inFlight
 	b.queue = nil
 	b.mu.Unlock()
+	b.kill()
 
 	grace, cancel := context.WithTimeout(context.Background(), abandonGrace)
 	defer cancel()

@@ -70,7 +70,7 @@
 //	other resource attributes OTEL_RESOURCE_ATTRIBUTES                          WithServiceVersion, WithEnvironment,
 //	                                                                            WithResourceAttributes
 //	sampler                   OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG      WithSampler, WithSampleRatio (parent-based, 1)
-//	propagators               OTEL_PROPAGATORS                                  WithPropagator (tracecontext,baggage)
+//	propagators               OTEL_PROPAGATORS                                  WithPropagators (tracecontext,baggage)
 //	span exporters            OTEL_TRACES_EXPORTER  (otlp|console|tree|none)    WithTracesExporter, WithConsoleExporter,
 //	                                                                            WithTreeExporter (otlp)
 //	metric exporters          OTEL_METRICS_EXPORTER (otlp|console|none)         WithMetricsExporter, WithConsoleExporter (otlp)

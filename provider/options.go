@@ -284,9 +284,9 @@ func WithMetricInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.metricInterval = d })
 }
 
-// WithPropagator sets the default propagator, used when OTEL_PROPAGATORS is
+// WithPropagators sets the default propagator, used when OTEL_PROPAGATORS is
 // unset. Without it, W3C Trace Context and W3C Baggage are used.
-func WithPropagator(p propagation.TextMapPropagator) Option {
+func WithPropagators(p propagation.TextMapPropagator) Option {
 	return optionFunc(func(c *config) { c.propagator = p })
 }
 

@@ -130,12 +130,12 @@ func TestWithoutGlobalsLeavesGlobalsAlone(t *testing.T) {
 
 func TestWithPropagatorDefaultAndEnvOverride(t *testing.T) {
 	custom := propagation.Baggage{}
-	p := start(t, provider.WithoutGlobals(), provider.WithPropagator(custom), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"))
+	p := start(t, provider.WithoutGlobals(), provider.WithPropagators(custom), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"))
 	if got := strings.Join(p.Propagator().Fields(), ","); got != "baggage" {
-		t.Errorf("fields with WithPropagator = %q, want baggage", got)
+		t.Errorf("fields with WithPropagators = %q, want baggage", got)
 	}
 	t.Setenv("OTEL_PROPAGATORS", "tracecontext")
-	p2 := start(t, provider.WithoutGlobals(), provider.WithPropagator(custom), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"))
+	p2 := start(t, provider.WithoutGlobals(), provider.WithPropagators(custom), provider.WithTracesExporter("none"), provider.WithMetricsExporter("none"))
 	if got := strings.Join(p2.Propagator().Fields(), ","); got != "traceparent,tracestate" {
 		t.Errorf("fields with OTEL_PROPAGATORS = %q, want traceparent,tracestate", got)
 	}

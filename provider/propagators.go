@@ -9,7 +9,7 @@ import (
 
 // newPropagator resolves the propagator: OTEL_PROPAGATORS wins (names
 // tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none, or any
-// registered with autoprop), then WithPropagator, then W3C Trace Context and
+// registered with autoprop), then WithPropagators, then W3C Trace Context and
 // Baggage. Unlike autoprop.NewTextMapPropagator, which reports an unknown
 // name to the global error handler and carries on, an unknown name fails.
 func newPropagator(c *config) (propagation.TextMapPropagator, error) {

@@ -11,9 +11,9 @@ import (
 	"github.com/asynctrace/asynctrace/internal/messaging"
 )
 
-// scope is the instrumentation scope name of every tracer and meter the
-// package creates.
-const scope = "github.com/asynctrace/asynctrace/pubsubtrace"
+// ScopeName is the instrumentation scope of the spans and metrics this
+// package records.
+const ScopeName = "github.com/asynctrace/asynctrace/pubsubtrace"
 
 // system is the messaging.system value the semantic conventions give Pub/Sub.
 const system = "gcp_pubsub"
@@ -26,7 +26,7 @@ func newInstrumenter(fn string, opts []asynctrace.Option, extra ...attribute.Key
 	if len(extra) > 0 {
 		cfg.SpanAttributes = append(extra[:len(extra):len(extra)], cfg.SpanAttributes...)
 	}
-	return messaging.New(messaging.Spec{Scope: scope, System: system, Limits: carrier.PubSubLimits}, cfg), s
+	return messaging.New(messaging.Spec{Scope: ScopeName, System: system, Limits: carrier.PubSubLimits}, cfg), s
 }
 
 // resourceName is a Pub/Sub topic or subscription name split into the parts

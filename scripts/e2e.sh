@@ -166,6 +166,14 @@ else
 	bash scripts/jaeger.sh start >/dev/null
 fi
 
+# tracecheck's own Jaeger tests (a trace written over OTLP and read back,
+# links followed to a consumer's trace) need this Jaeger too; they skip
+# without one, so they run here.
+log "tracecheck's Jaeger tests"
+ASYNCTRACE_REQUIRE_JAEGER=1 JAEGER_QUERY_URL="$jaeger_query" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp_endpoint" \
+	go test -count=1 -run 'TestJaegerRoundTrip|TestJaegerLinkedTraceLive' ./tracecheck >&2 ||
+	die "tracecheck's tests against the real Jaeger failed"
+
 # 2. Build once: the services' binary and the check.
 log "building the pipeline and the checks"
 (cd examples && go build -o "$work/pipeline" ./pipeline)

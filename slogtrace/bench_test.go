@@ -17,7 +17,7 @@ func BenchmarkLog(b *testing.B) {
 	inSpan := trace.ContextWithSpanContext(context.Background(), fixedSpan)
 	noSpan := context.Background()
 	bare := slog.NewJSONHandler(io.Discard, nil)
-	wrapped := slogtrace.NewHandler(bare)
+	wrapped := slogtrace.WrapHandler(bare)
 
 	run := func(name string, h slog.Handler, ctx context.Context) {
 		b.Run(name, func(b *testing.B) {

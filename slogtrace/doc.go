@@ -1,7 +1,7 @@
 // Package slogtrace puts trace ids into log/slog records so that log lines
 // and spans can be matched in Jaeger, Tempo, Grafana or any log store.
 //
-// NewHandler wraps any slog.Handler (slog.JSONHandler, slog.TextHandler or a
+// WrapHandler wraps any slog.Handler (slog.JSONHandler, slog.TextHandler or a
 // third-party one). For each record logged with a context that holds a
 // valid span context (slog.InfoContext(ctx, ...), Logger.Log(ctx, ...)) it
 // adds three string attributes:

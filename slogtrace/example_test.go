@@ -18,7 +18,7 @@ func Example() {
 		}
 		return a
 	}
-	logger := slog.New(slogtrace.NewHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime})))
+	logger := slog.New(slogtrace.WrapHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime})))
 
 	// In a service the span comes from a tracer or from incoming
 	// middleware; a fixed span context keeps the example deterministic.

@@ -7,10 +7,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Handler is a slog.Handler that adds the trace id, span id and trace flags
+// handler is a slog.Handler that adds the trace id, span id and trace flags
 // of the span in each record's context to the record, then hands the record
-// to the wrapped handler. Create it with NewHandler.
-type Handler struct {
+// to the wrapped handler. Create it with WrapHandler.
+type handler struct {
 	// full is the wrapped handler with every WithAttrs and WithGroup call
 	// applied; it handles records that get no ids.
 	full slog.Handler
@@ -29,14 +29,14 @@ type group struct {
 	attrs []slog.Attr
 }
 
-var _ slog.Handler = (*Handler)(nil)
+var _ slog.Handler = (*handler)(nil)
 
-// NewHandler returns a handler that wraps inner (a slog.JSONHandler,
-// slog.TextHandler or any other handler). A nil inner yields a handler that
-// discards everything.
-func NewHandler(inner slog.Handler, opts ...Option) *Handler {
+// WrapHandler returns a handler that wraps inner (a slog.JSONHandler,
+// slog.TextHandler or any other handler) and adds the ids of the span in
+// each record's context. It panics if inner is nil.
+func WrapHandler(inner slog.Handler, opts ...Option) slog.Handler {
 	if inner == nil {
-		inner = slog.DiscardHandler
+		panic("slogtrace.WrapHandler: handler is nil")
 	}
 	k := &keys{traceID: DefaultTraceIDKey, spanID: DefaultSpanIDKey, traceFlags: DefaultTraceFlagsKey}
 	for _, o := range opts {
@@ -44,18 +44,18 @@ func NewHandler(inner slog.Handler, opts ...Option) *Handler {
 			o.apply(k)
 		}
 	}
-	return &Handler{full: inner, base: inner, keys: k}
+	return &handler{full: inner, base: inner, keys: k}
 }
 
 // Enabled reports whether the wrapped handler handles records at level.
-func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+func (h *handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.full.Enabled(ctx, level)
 }
 
 // Handle adds the ids of the span in ctx, if ctx holds a valid span context,
 // as top-level attributes, whatever groups the handler has open, and passes
 // the record on.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		return h.full.Handle(ctx, r)
 	}
@@ -82,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // groups as nested Group attrs holding their attrs and r's attrs. The slog
 // contract makes this equivalent to WithGroup for the group contents,
 // including the omission of groups left empty.
-func (h *Handler) regroup(r slog.Record, ids []slog.Attr) slog.Record {
+func (h *handler) regroup(r slog.Record, ids []slog.Attr) slog.Record {
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	nr.AddAttrs(ids...)
 
@@ -105,7 +105,7 @@ func (h *Handler) regroup(r slog.Record, ids []slog.Attr) slog.Record {
 	return nr
 }
 
-func (h *Handler) idAttrs(dst []slog.Attr, sc trace.SpanContext) []slog.Attr {
+func (h *handler) idAttrs(dst []slog.Attr, sc trace.SpanContext) []slog.Attr {
 	if h.keys.traceID != "" {
 		dst = append(dst, slog.String(h.keys.traceID, sc.TraceID().String()))
 	}
@@ -132,7 +132,7 @@ func flagsString(f trace.TraceFlags) string {
 
 // WithAttrs returns a handler whose records also carry attrs, qualified by
 // the groups open at this point, as the wrapped handler's WithAttrs would.
-func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
@@ -150,7 +150,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup returns a handler that qualifies later attrs with name, as the
 // wrapped handler's WithGroup would; the trace ids stay outside the group.
-func (h *Handler) WithGroup(name string) slog.Handler {
+func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}

@@ -33,7 +33,7 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 }
 
 func jsonLogger(buf *bytes.Buffer, opts ...slogtrace.Option) *slog.Logger {
-	return slog.New(slogtrace.NewHandler(slog.NewJSONHandler(buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), opts...))
+	return slog.New(slogtrace.WrapHandler(slog.NewJSONHandler(buf, &slog.HandlerOptions{ReplaceAttr: dropTime}), opts...))
 }
 
 func decode(t *testing.T, line []byte) map[string]any {
@@ -91,7 +91,7 @@ func TestNothingAddedOutsideSpan(t *testing.T) {
 
 func TestNilContext(t *testing.T) {
 	var buf bytes.Buffer
-	h := slogtrace.NewHandler(slog.NewJSONHandler(&buf, nil))
+	h := slogtrace.WrapHandler(slog.NewJSONHandler(&buf, nil))
 	var ctx context.Context // a nil context reaches handlers through direct calls
 	require.NoError(t, h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelInfo, "nil ctx", 0)))
 	got := decode(t, buf.Bytes())
@@ -100,7 +100,7 @@ func TestNilContext(t *testing.T) {
 }
 
 func TestEnabledDelegates(t *testing.T) {
-	h := slogtrace.NewHandler(slog.NewJSONHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := slogtrace.WrapHandler(slog.NewJSONHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
 	assert.False(t, h.Enabled(ctx, slog.LevelInfo))
 	assert.True(t, h.Enabled(ctx, slog.LevelWarn))
@@ -196,8 +196,8 @@ func TestGroupedOutputMatchesInnerHandler(t *testing.T) {
 				var want, got, plain bytes.Buffer
 				opts := &slog.HandlerOptions{ReplaceAttr: replace}
 				bare := slog.Handler(slog.NewJSONHandler(&want, opts))
-				wrapped := slog.Handler(slogtrace.NewHandler(slog.NewJSONHandler(&got, opts)))
-				outside := slog.Handler(slogtrace.NewHandler(slog.NewJSONHandler(&plain, opts)))
+				wrapped := slog.Handler(slogtrace.WrapHandler(slog.NewJSONHandler(&got, opts)))
+				outside := slog.Handler(slogtrace.WrapHandler(slog.NewJSONHandler(&plain, opts)))
 				for _, c := range ch {
 					bare, wrapped, outside = c(bare), c(wrapped), c(outside)
 				}
@@ -223,14 +223,14 @@ func TestGroupedOutputMatchesInnerHandler(t *testing.T) {
 func TestEmptyGroupNameReturnsReceiver(t *testing.T) {
 	// The slog.Handler contract: WithGroup("") returns the receiver, and so
 	// does WithAttrs with no attrs.
-	h := slogtrace.NewHandler(slog.NewJSONHandler(&bytes.Buffer{}, nil))
+	h := slogtrace.WrapHandler(slog.NewJSONHandler(&bytes.Buffer{}, nil))
 	assert.Same(t, h, h.WithGroup(""))
 	assert.Same(t, h, h.WithAttrs(nil))
 }
 
 func TestTextHandler(t *testing.T) {
 	var buf bytes.Buffer
-	log := slog.New(slogtrace.NewHandler(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime})))
+	log := slog.New(slogtrace.WrapHandler(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: dropTime})))
 	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
 
 	log.InfoContext(ctx, "hello", "n", 1)
@@ -262,7 +262,7 @@ func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestCallerRecordIsNotModified(t *testing.T) {
 	rec := &recordingHandler{}
-	h := slogtrace.NewHandler(rec)
+	h := slogtrace.WrapHandler(rec)
 	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
 
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
@@ -289,18 +289,15 @@ func TestCallerRecordIsNotModified(t *testing.T) {
 	}
 }
 
-func TestNilInnerDiscards(t *testing.T) {
-	h := slogtrace.NewHandler(nil)
-	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
-	assert.False(t, h.Enabled(ctx, slog.LevelError))
-	assert.NoError(t, h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelError, "m", 0)))
+func TestNilInnerPanics(t *testing.T) {
+	assert.PanicsWithValue(t, "slogtrace.WrapHandler: handler is nil", func() { slogtrace.WrapHandler(nil) })
 }
 
 func TestConcurrentUse(t *testing.T) {
 	var mu sync.Mutex
 	var buf bytes.Buffer
 	inner := slog.NewJSONHandler(&lockedWriter{mu: &mu, w: &buf}, nil)
-	log := slog.New(slogtrace.NewHandler(inner)).With("svc", "x").WithGroup("g")
+	log := slog.New(slogtrace.WrapHandler(inner)).With("svc", "x").WithGroup("g")
 	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
 
 	var wg sync.WaitGroup

@@ -11,7 +11,7 @@ const (
 	DefaultTraceFlagsKey = "trace_flags"
 )
 
-// Option configures NewHandler.
+// Option configures WrapHandler.
 type Option interface {
 	apply(*keys)
 }

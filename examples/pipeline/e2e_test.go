@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"strings"
 	"testing"
@@ -40,42 +39,17 @@ func TestE2ETraceInJaeger(t *testing.T) {
 	if *e2eTrace == "" {
 		t.Fatal("-e2e.trace is required")
 	}
-	topo := e2eTopology()
-	want := expectedTrace(topo, "redis")
-	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
-	defer cancel()
-	// Jaeger stores spans asynchronously: fetch until the trace matches, or
+	want := expectedTrace(e2eTopology(), "redis")
+	// Jaeger stores spans asynchronously: read until the trace matches, or
 	// until it has not changed for a while (the services flushed before the
-	// check started, so nothing more is coming), then report the difference.
-	const settle = 5 * time.Second
-	var (
-		lastErr     error
-		lastCount   = -1
-		lastChanged = time.Now()
-	)
-	for {
-		spans, err := tracecheck.FetchTrace(ctx, *e2eJaeger, *e2eTrace)
-		if err == nil {
-			if lastErr = tracecheck.Check(spans, want); lastErr == nil {
-				var b strings.Builder
-				_ = tracecheck.Render(&b, spans)
-				t.Logf("trace %s in Jaeger matches the expected tree:\n%s", *e2eTrace, b.String())
-				return
-			}
-		} else {
-			lastErr = err
-		}
-		if len(spans) != lastCount {
-			lastCount, lastChanged = len(spans), time.Now()
-		}
-		if time.Since(lastChanged) > settle {
-			t.Fatalf("trace %s in Jaeger at %s, unchanged for %s:\n%v", *e2eTrace, *e2eJaeger, settle, lastErr)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("trace %s in Jaeger at %s:\n%v", *e2eTrace, *e2eJaeger, lastErr)
-		case <-time.After(500 * time.Millisecond):
-		}
+	// check started, so nothing more is coming); a mismatch is reported with
+	// the expected tree and the one found.
+	jaeger := tracecheck.NewJaegerSource(*e2eJaeger)
+	if tracecheck.AssertEventually(t, jaeger, *e2eTrace, want, tracecheck.WithTimeout(*e2eWait), tracecheck.WithSettle(5*time.Second)) {
+		spans, _ := jaeger.Trace(context.Background(), *e2eTrace)
+		var b strings.Builder
+		_ = tracecheck.Render(&b, spans)
+		t.Logf("trace %s in Jaeger matches the expected tree:\n%s", *e2eTrace, b.String())
 	}
 }
 
@@ -86,16 +60,10 @@ func TestE2EUnsampledLeavesNothing(t *testing.T) {
 	if *e2eUnsampled == "" || *e2eTrace == "" {
 		t.Fatal("-e2e.unsampled and -e2e.trace are required")
 	}
+	tracecheck.AssertEventually(t, tracecheck.NewJaegerSource(*e2eJaeger), *e2eUnsampled, tracecheck.Nothing(),
+		tracecheck.WithTimeout(*e2eWait), tracecheck.WithSettle(2*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), *e2eWait)
 	defer cancel()
-	spans, err := tracecheck.FetchTrace(ctx, *e2eJaeger, *e2eUnsampled)
-	if err == nil {
-		var b strings.Builder
-		_ = tracecheck.Render(&b, spans)
-		t.Errorf("Jaeger holds %d spans of the unsampled trace %s:\n%s", len(spans), *e2eUnsampled, b.String())
-	} else if !errors.Is(err, tracecheck.ErrTraceNotFound) {
-		t.Fatalf("fetching the unsampled trace: %v", err)
-	}
 	topo := e2eTopology()
 	for _, svc := range []string{topo.GatewayService, topo.WorkerService, topo.RouterService, topo.NotifierService} {
 		spans, err := tracecheck.FindTraces(ctx, *e2eJaeger, svc, time.Hour)
