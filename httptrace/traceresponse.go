@@ -33,13 +33,6 @@ func traceResponseValues(sc trace.SpanContext) []string {
 	return h.values[:]
 }
 
-// traceResponseValue formats sc as a version 00 traceresponse value.
-func traceResponseValue(sc trace.SpanContext) string {
-	var b [traceResponseLen]byte
-	formatTraceResponse(b[:], sc)
-	return string(b[:])
-}
-
 // formatTraceResponse writes sc into b as a version 00 traceresponse value.
 func formatTraceResponse(b []byte, sc trace.SpanContext) {
 	tid := sc.TraceID()
