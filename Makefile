@@ -1,5 +1,9 @@
 # asynctrace developer commands. `make help` lists them.
 
+# pipefail: a recipe that pipes into tee fails when the command does.
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -ec
+
 GO        ?= go
 PKGS      ?= ./...
 # Every Go module of the repository: the library, its examples, the

@@ -142,11 +142,13 @@ func WithSettleSpans() Option {
 }
 
 // WithReceiveSpans adds a CLIENT span "receive <destination>" for every
-// message an application pulls (pulsartrace's Receive and a reader's Next),
-// covering the wait, a child of the caller's span with a link to the
-// producer's span. The message's process span then links to the receive
-// span; its parent stays the producer's span (or follows
-// WithLinkToProducer). Off by default.
+// message an application pulls (pulsartrace's Receive and Handle, a
+// reader's Next), covering the wait, a child of the caller's span with a
+// link to the producer's span. The message's process span then links to the
+// receive span and stays the producer's child; when the message carries no
+// trace context, or the process span starts in the consumer's own trace
+// (WithLinkToProducer, WithLinkAfter), the receive span is its parent. Off
+// by default.
 func WithReceiveSpans() Option {
 	return shared("WithReceiveSpans", func(c *config.Shared) { c.ReceiveSpans = true })
 }
@@ -158,9 +160,8 @@ func WithReceiveSpans() Option {
 // records the wait in seconds as asynctrace.message.wait. A trace then does
 // not stretch over hours or days because of one delayed message. Quicker
 // messages stay children of the producer's span. It applies where the
-// publish time is known: Pulsar and Pub/Sub messages, and Watermill
-// messages whose metadata holds one (see watermilltrace). It panics if d is
-// not positive.
+// publish time is known: Pulsar and Pub/Sub messages (Watermill has no
+// reliable one, so there it has no effect). It panics if d is not positive.
 func WithLinkAfter(d time.Duration) Option {
 	if d <= 0 {
 		panic(fmt.Sprintf("asynctrace.WithLinkAfter: d must be positive, got %v", d))

@@ -422,7 +422,7 @@ func (h *handReceiver) start(ctx context.Context, msg pulsar.Message) (context.C
 }
 
 func handSettle(span trace.Span, settlement string, err error) {
-	span.SetAttributes(messaging.SettlementKey.String(settlement))
+	span.SetAttributes(messaging.PulsarAcknowledgmentTypeKey.String(settlement))
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
@@ -544,7 +544,7 @@ func BenchmarkABReceiveAck(b *testing.B) {
 		for b.Loop() {
 			msg, _ := c.Receive(ctx)
 			_, span := h.start(ctx, msg)
-			handSettle(span, "ack", c.Ack(msg))
+			handSettle(span, "acknowledge", c.Ack(msg))
 		}
 		m.Stop()
 	})
@@ -593,10 +593,10 @@ func BenchmarkABHandle(b *testing.B) {
 			hctx, span := h.start(ctx, msg)
 			if err := handler(hctx, msg); err != nil {
 				raw.Nack(msg)
-				handSettle(span, "nack", err)
+				handSettle(span, "negative_acknowledge", err)
 				continue
 			}
-			handSettle(span, "ack", raw.Ack(msg))
+			handSettle(span, "acknowledge", raw.Ack(msg))
 		}
 		m.Stop()
 	})
@@ -684,7 +684,7 @@ func abHandRecv(b *testing.B, tp trace.TracerProvider) abRecvMaker {
 			}
 			_, span := h.start(ctx, msg)
 			err = c.Ack(msg)
-			handSettle(span, "ack", err)
+			handSettle(span, "acknowledge", err)
 			return err
 		}
 	}

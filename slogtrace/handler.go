@@ -33,10 +33,14 @@ var _ slog.Handler = (*handler)(nil)
 
 // WrapHandler returns a handler that wraps inner (a slog.JSONHandler,
 // slog.TextHandler or any other handler) and adds the ids of the span in
-// each record's context. It panics if inner is nil.
+// each record's context. Wrapping a handler WrapHandler returned returns it
+// unchanged, so the ids are never added twice. It panics if inner is nil.
 func WrapHandler(inner slog.Handler, opts ...Option) slog.Handler {
 	if inner == nil {
-		panic("slogtrace.WrapHandler: handler is nil")
+		panic("slogtrace.WrapHandler: inner is nil")
+	}
+	if h, ok := inner.(*handler); ok {
+		return h
 	}
 	k := &keys{traceID: DefaultTraceIDKey, spanID: DefaultSpanIDKey, traceFlags: DefaultTraceFlagsKey}
 	for _, o := range opts {

@@ -290,7 +290,7 @@ func TestCallerRecordIsNotModified(t *testing.T) {
 }
 
 func TestNilInnerPanics(t *testing.T) {
-	assert.PanicsWithValue(t, "slogtrace.WrapHandler: handler is nil", func() { slogtrace.WrapHandler(nil) })
+	assert.PanicsWithValue(t, "slogtrace.WrapHandler: inner is nil", func() { slogtrace.WrapHandler(nil) })
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -334,4 +334,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestWrapTwiceAddsIDsOnce(t *testing.T) {
+	var buf bytes.Buffer
+	inner := slog.NewJSONHandler(&buf, nil)
+	h := slogtrace.WrapHandler(inner)
+	assert.Same(t, h, slogtrace.WrapHandler(h))
+	ctx := trace.ContextWithSpanContext(context.Background(), fixedSpan)
+	slog.New(slogtrace.WrapHandler(h)).InfoContext(ctx, "once")
+	assert.Equal(t, 1, strings.Count(buf.String(), `"trace_id"`), buf.String())
 }

@@ -98,12 +98,15 @@ func limitsFor(system string) carrier.Limits {
 // Watermill's own additions to a message (its UUID header) are not counted
 // for you: leave room for them. It panics if a field of l is negative.
 func WithMetadataLimits(l carrier.Limits) asynctrace.Option {
-	for name, v := range map[string]int{
-		"MaxEntries": l.MaxEntries, "MaxKeyBytes": l.MaxKeyBytes, "MaxValueBytes": l.MaxValueBytes,
-		"MaxTotalBytes": l.MaxTotalBytes, "MaxMessageBytes": l.MaxMessageBytes, "EntryOverheadBytes": l.EntryOverheadBytes,
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"MaxEntries", l.MaxEntries}, {"MaxKeyBytes", l.MaxKeyBytes}, {"MaxValueBytes", l.MaxValueBytes},
+		{"MaxTotalBytes", l.MaxTotalBytes}, {"MaxMessageBytes", l.MaxMessageBytes}, {"EntryOverheadBytes", l.EntryOverheadBytes},
 	} {
-		if v < 0 {
-			panic(fmt.Sprintf("watermilltrace.WithMetadataLimits: %s must not be negative, got %d", name, v))
+		if f.v < 0 {
+			panic(fmt.Sprintf("watermilltrace.WithMetadataLimits: %s must not be negative, got %d", f.name, f.v))
 		}
 	}
 	return config.New(config.Option{

@@ -146,10 +146,11 @@ type forwarder struct {
 
 // watched is a message handed over to the consumer and not yet settled.
 type watched struct {
-	proc       messaging.Process
-	stop       chan struct{} // closed when the message stops being watched
-	prev, next *watched
-	listed     bool
+	proc          messaging.Process
+	acked, nacked <-chan struct{}
+	stop          chan struct{} // closed when the message stops being watched
+	prev, next    *watched
+	listed        bool
 }
 
 func (f *forwarder) run() {
@@ -206,7 +207,7 @@ func (f *forwarder) drain() {
 // every message and settlement (docs/benchmarks.md); it costs a goroutine
 // stack per unsettled message, which maxUnsettled bounds.
 func (f *forwarder) watch(d delivery) {
-	w := &watched{proc: d.proc, stop: make(chan struct{}), listed: true}
+	w := &watched{proc: d.proc, acked: d.acked, nacked: d.nacked, stop: make(chan struct{}), listed: true}
 	var evicted *watched
 	f.mu.Lock()
 	if f.tail == nil {
@@ -223,10 +224,27 @@ func (f *forwarder) watch(d delivery) {
 	f.mu.Unlock()
 	if evicted != nil {
 		close(evicted.stop)
-		evicted.proc.End(messaging.SettleAbandoned, nil)
+		evicted.proc.End(evicted.settlement(), nil)
 	}
 	f.watchers.Add(1)
 	go f.await(w, d.acked, d.nacked)
+}
+
+// settlement is how a message that stops being watched was settled: acked
+// or nacked if that happened already (its watcher may have seen it a moment
+// too late to end the span), abandoned otherwise.
+func (w *watched) settlement() messaging.Settlement {
+	select {
+	case <-w.acked:
+		return messaging.SettleAck
+	default:
+	}
+	select {
+	case <-w.nacked:
+		return messaging.SettleNack
+	default:
+	}
+	return messaging.SettleAbandoned
 }
 
 // await ends w's span when the message is settled, unless it stopped being
@@ -286,7 +304,7 @@ func (f *forwarder) stop() {
 	f.mu.Unlock()
 	for _, w := range rest {
 		close(w.stop)
-		w.proc.End(messaging.SettleAbandoned, nil)
+		w.proc.End(w.settlement(), nil)
 	}
 	f.watchers.Wait()
 	close(f.out)

@@ -27,6 +27,7 @@ import (
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/config"
 	"github.com/asynctrace/asynctrace/internal/messaging"
+	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 )
 
 var w3c = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
@@ -512,4 +513,37 @@ func TestGlobalProviderOfUncomparableValue(t *testing.T) {
 // instrumenter of spec.
 func newInstrumenter(spec messaging.Spec, opts ...asynctrace.Option) *messaging.Instrumenter {
 	return messaging.New(spec, config.Resolve("test", "test", opts, &struct{}{}))
+}
+
+// A meter provider installed while a message is processed records no
+// duration for it: its start was not timed. Counters still count.
+func TestProviderInstalledMidOperationRecordsNoBogusDuration(t *testing.T) {
+	if !telemetrytest.Isolated(t) { // it installs the global meter provider
+		return
+	}
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	in := newInstrumenter(messaging.Spec{Scope: "s", System: "pulsar"})
+	_, proc := in.StartProcess(context.Background(), in.Destination("orders", "sub", ""), nil, "", 0)
+	_, send, _ := in.StartSend(context.Background(), in.Destination("orders", "", ""), nil, 0)
+	otel.SetMeterProvider(mp)
+	proc.End(messaging.SettleAck, nil)
+	send.End("1", nil)
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	sent := false
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch data := m.Data.(type) {
+			case metricdata.Histogram[float64]:
+				for _, dp := range data.DataPoints {
+					assert.Less(t, dp.Sum, 60.0, "%s recorded %v s for an operation of microseconds", m.Name, dp.Sum)
+				}
+			case metricdata.Sum[int64]:
+				sent = sent || m.Name == "messaging.client.sent.messages"
+			}
+		}
+	}
+	assert.True(t, sent, "the sent counter still counts")
 }

@@ -44,6 +44,10 @@ func newInstruments(mp metric.MeterProvider, scope string) instruments {
 	return ins
 }
 
+// seconds is the time since start. A zero start means the clock was not
+// read when the operation began, because no meter recorded durations then
+// (a provider installed while the operation ran): no duration is recorded
+// rather than one since year 1.
 func seconds(since time.Time) float64 { return time.Since(since).Seconds() }
 
 func (ins *instruments) sendEnabled(ctx context.Context) bool {
@@ -56,7 +60,9 @@ func (ins *instruments) recordSend(ctx context.Context, d *Destination, start ti
 	}
 	m := d.send.outcome(err)
 	ins.sent.Inst().Add(ctx, 1, m.add...)
-	ins.operationDuration.Inst().Record(ctx, seconds(start), m.record...)
+	if !start.IsZero() {
+		ins.operationDuration.Inst().Record(ctx, seconds(start), m.record...)
+	}
 }
 
 func (ins *instruments) recordConsumed(ctx context.Context, d *Destination) {
@@ -66,19 +72,19 @@ func (ins *instruments) recordConsumed(ctx context.Context, d *Destination) {
 }
 
 func (ins *instruments) recordProcess(ctx context.Context, d *Destination, start time.Time, err error) {
-	if h := ins.processDuration.Inst(); h.Enabled(ctx) {
+	if h := ins.processDuration.Inst(); !start.IsZero() && h.Enabled(ctx) {
 		h.Record(ctx, seconds(start), d.process.outcome(err).record...)
 	}
 }
 
 func (ins *instruments) recordReceive(ctx context.Context, d *Destination, start time.Time, err error) {
-	if h := ins.operationDuration.Inst(); h.Enabled(ctx) {
+	if h := ins.operationDuration.Inst(); !start.IsZero() && h.Enabled(ctx) {
 		h.Record(ctx, seconds(start), d.receive.outcome(err).record...)
 	}
 }
 
 func (ins *instruments) recordSettle(ctx context.Context, d *Destination, s Settlement, start time.Time, err error) {
-	if h := ins.operationDuration.Inst(); h.Enabled(ctx) && s < settlementCount {
+	if h := ins.operationDuration.Inst(); !start.IsZero() && h.Enabled(ctx) && s < settlementCount {
 		h.Record(ctx, seconds(start), d.settle[s].outcome(err).record...)
 	}
 }

@@ -48,9 +48,9 @@ func attrRows() []attrRow {
 		{semconv.MessagingDestinationNameKey, "all, metrics", [3]string{"topic (partition suffix removed)", "topic", "topic ID (send), subscription ID (consumer side)"}},
 		{semconv.MessagingDestinationSubscriptionNameKey, "consumer side, metrics", [3]string{"subscription", "—", "subscription ID"}},
 		{semconv.MessagingConsumerGroupNameKey, "consumer side, metrics", [3]string{"—", "watermilltrace.WithConsumerGroup", "—"}},
-		{semconv.MessagingDestinationPartitionIDKey, "all, metrics", [3]string{"partition index of a partitioned topic", "—", "—"}},
+		{semconv.MessagingDestinationPartitionIDKey, "consumer-side spans and metrics; send spans", [3]string{"partition index of a partitioned topic", "—", "—"}},
 		{semconv.MessagingClientIDKey, "spans", [3]string{"producer or consumer name", "— (not exposed)", "— (not exposed)"}},
-		{semconv.MessagingMessageIDKey, "send (on success), receive, process", [3]string{"message id `ledger:entry:batch:partition`", "message UUID", "message ID"}},
+		{semconv.MessagingMessageIDKey, "send (on success), receive, process", [3]string{"message id `ledger:entry:partition`, `:batch` for a batched message", "message UUID", "message ID"}},
 		{semconv.MessagingMessageBodySizeKey, "send, process", [3]string{"asynctrace.WithMessageBodySize", "asynctrace.WithMessageBodySize", "asynctrace.WithMessageBodySize"}},
 		{semconv.MessagingBatchMessageCountKey, "settle of several messages", [3]string{"AckIDList, cumulative ack", "—", "—"}},
 		{semconv.ServerAddressKey, "all, metrics", [3]string{"pulsartrace.WithServiceURL or asynctrace.WithServerAddress", "asynctrace.WithServerAddress", "asynctrace.WithServerAddress"}},
@@ -100,9 +100,10 @@ func SemconvTable() string {
 	w("\nThe process span is a child of the producer's send span. With asynctrace.WithLinkToProducer, or with\n")
 	w("asynctrace.WithLinkAfter for a message that waited longer than the threshold, it starts in the consumer's\n")
 	w("own trace (a child of the consumer's current span, or a new root) with a link to the send span. A span the\n")
-	w("consumer already has (a receive span, a batch) becomes a link of the process span. A settle span is a child\n")
-	w("of the process span with a link to the message's send span; a receive span is a child of the caller's span\n")
-	w("with a link to the send span.\n\n")
+	w("consumer already has (a batch, a receive span) becomes a link of the process span; when the message carries\n")
+	w("no trace context, or the process span starts in the consumer's trace, the receive span is its parent instead.\n")
+	w("A settle span is a child of the process span with a link to the message's send span; a receive span (Pulsar\n")
+	w("Receive, pulsartrace.Handle, a reader's Next) is a child of the caller's span with a link to the send span.\n\n")
 
 	w("## Attributes\n\n")
 	row(append([]string{"attribute", "on"}, tableAdapters...)...)
@@ -149,7 +150,8 @@ func SemconvTable() string {
 
 	w("## Propagation\n\n")
 	w("W3C Trace Context and Baggage unless a propagator is configured or installed. Keys read when a message has no\n")
-	w("plain `traceparent`: keys prefixed `%s` (asynctrace.WithFallbackKeyPrefixes).\n", carrier.GoogleClientPrefix)
+	w("plain `traceparent`: for Pub/Sub, keys prefixed `%s` (the client's built-in tracing); for the other\n", carrier.GoogleClientPrefix)
+	w("brokers none, unless asynctrace.WithFallbackKeyPrefixes names some.\n")
 	return b.String()
 }
 
