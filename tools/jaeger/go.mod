@@ -10,7 +10,7 @@
 // run in this directory builds exactly the released dependency set.
 module github.com/asynctrace/asynctrace/tools/jaeger
 
-go 1.24.6
+go 1.26.0
 
 tool github.com/jaegertracing/jaeger/cmd/jaeger
 
