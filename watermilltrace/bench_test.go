@@ -7,17 +7,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/benchcpu"
-	"github.com/asynctrace/asynctrace/internal/messaging"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
 	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
@@ -62,7 +58,7 @@ func benchModes(b *testing.B) []struct {
 func BenchmarkOverhead(b *testing.B) {
 	for _, mode := range benchModes(b) {
 		b.Run(mode.name, func(b *testing.B) {
-			var pub message.Publisher = publishFunc(func(string, ...*message.Message) error { return nil })
+			var pub message.Publisher = watermilltest.PublishFunc(func(string, ...*message.Message) error { return nil })
 			h := message.HandlerFunc(func(*message.Message) ([]*message.Message, error) { return nil, nil })
 			if mode.opts != nil {
 				pub = watermilltrace.WrapPublisher(pub, mode.opts...)
@@ -140,86 +136,14 @@ var abDisabled = []asynctrace.Option{
 	asynctrace.WithPropagators(telemetrytest.W3C),
 }
 
-var abNopPublisher message.Publisher = publishFunc(func(string, ...*message.Message) error { return nil })
+var abNopPublisher message.Publisher = watermilltest.PublishFunc(func(string, ...*message.Message) error { return nil })
 
 func nopHandler(*message.Message) ([]*message.Message, error) { return nil, nil }
 
-// hand is send and process tracing written without the library. Its span
-// names, kinds and start attributes are the library's, recorded once.
-type hand struct {
-	tracer          trace.Tracer
-	prop            propagation.TextMapPropagator
-	send, process   benchcpu.Span
-	sendOpts, pOpts []trace.SpanStartOption
-}
-
-func newHand(b *testing.B, tp trace.TracerProvider) *hand {
-	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
-		opts := []asynctrace.Option{asynctrace.WithTracerProvider(rtp), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()), asynctrace.WithPropagators(telemetrytest.W3C)}
-		msg := message.NewMessage("id", []byte("payload"))
-		if err := watermilltrace.WrapPublisher(abNopPublisher, opts...).Publish("bench", msg); err != nil {
-			b.Fatal(err)
-		}
-		in := message.NewMessage("id", []byte("payload"))
-		in.Metadata = message.Metadata{"tenant": "acme", "traceparent": abTraceparent}
-		if _, err := watermilltrace.NewMiddleware(opts...)(nopHandler)(in); err != nil {
-			b.Fatal(err)
-		}
-	})
-	if len(spans) != 2 {
-		b.Fatalf("the library recorded %d spans, want 2", len(spans))
-	}
-	id := semconv.MessagingMessageIDKey
-	return &hand{
-		tracer: tp.Tracer("watermill"), prop: telemetrytest.W3C,
-		send: spans[0], process: spans[1],
-		sendOpts: spans[0].Options(id), pOpts: spans[1].Options(id, messaging.SettlementKey),
-	}
-}
-
-// publisher traces pub by hand.
-func (h *hand) publisher(pub message.Publisher) message.Publisher {
-	return publishFunc(func(topic string, msgs ...*message.Message) error {
-		spans := make([]trace.Span, len(msgs))
-		for i, msg := range msgs {
-			var ctx context.Context
-			ctx, spans[i] = h.tracer.Start(msg.Context(), h.send.Name, h.sendOpts...)
-			md := make(message.Metadata, len(msg.Metadata)+2)
-			for k, v := range msg.Metadata {
-				md[k] = v
-			}
-			h.prop.Inject(ctx, propagation.MapCarrier(md))
-			msg.Metadata = md
-		}
-		err := pub.Publish(topic, msgs...)
-		for i, span := range spans {
-			span.SetAttributes(semconv.MessagingMessageID(msgs[i].UUID))
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, err.Error())
-			}
-			span.End()
-		}
-		return err
-	})
-}
-
-// middleware traces a handler by hand.
-func (h *hand) middleware(next message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		ctx := h.prop.Extract(msg.Context(), propagation.MapCarrier(msg.Metadata))
-		ctx, span := h.tracer.Start(ctx, h.process.Name, h.pOpts...)
-		span.SetAttributes(semconv.MessagingMessageID(msg.UUID))
-		msg.SetContext(ctx)
-		out, err := next(msg)
-		span.SetAttributes(messaging.SettlementKey.String("none"))
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-		return out, err
-	}
+// abOptions are the options of the sampled library runs, for a tracer
+// provider.
+func abOptions(tp trace.TracerProvider) []asynctrace.Option {
+	return []asynctrace.Option{asynctrace.WithTracerProvider(tp), asynctrace.WithMeterProvider(metricnoop.NewMeterProvider()), asynctrace.WithPropagators(telemetrytest.W3C)}
 }
 
 // abPublishLoop publishes one message per iteration without allocating one.
@@ -257,13 +181,15 @@ func abHandlerLoop(b *testing.B, h message.HandlerFunc) {
 func BenchmarkABPublish(b *testing.B) {
 	tp, opts := abSampled(b)
 	b.Run("lib", func(b *testing.B) { abPublishLoop(b, watermilltrace.WrapPublisher(abNopPublisher, opts...)) })
-	b.Run("hand", func(b *testing.B) { abPublishLoop(b, newHand(b, tp).publisher(abNopPublisher)) })
+	b.Run("hand", func(b *testing.B) {
+		abPublishLoop(b, watermilltest.NewHand(b, tp, abOptions).Publisher(abNopPublisher))
+	})
 }
 
 func BenchmarkABHandler(b *testing.B) {
 	tp, opts := abSampled(b)
 	b.Run("lib", func(b *testing.B) { abHandlerLoop(b, watermilltrace.NewMiddleware(opts...)(nopHandler)) })
-	b.Run("hand", func(b *testing.B) { abHandlerLoop(b, newHand(b, tp).middleware(nopHandler)) })
+	b.Run("hand", func(b *testing.B) { abHandlerLoop(b, watermilltest.NewHand(b, tp, abOptions).Middleware(nopHandler)) })
 }
 
 func BenchmarkABPublishDisabled(b *testing.B) {
@@ -303,8 +229,8 @@ func BenchmarkABGoChannel(b *testing.B) {
 		abRoundTrip(b, func(p message.Publisher) message.Publisher { return watermilltrace.WrapPublisher(p, opts...) }, watermilltrace.NewMiddleware(opts...))
 	})
 	b.Run("hand", func(b *testing.B) {
-		h := newHand(b, tp)
-		abRoundTrip(b, h.publisher, h.middleware)
+		h := watermilltest.NewHand(b, tp, abOptions)
+		abRoundTrip(b, h.Publisher, h.Middleware)
 	})
 }
 

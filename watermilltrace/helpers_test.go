@@ -23,9 +23,3 @@ func (p *failingPublisher) Publish(string, ...*message.Message) error {
 }
 
 func (p *failingPublisher) Close() error { return nil }
-
-// publishFunc is a publisher made of one function.
-type publishFunc func(topic string, msgs ...*message.Message) error
-
-func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
-func (publishFunc) Close() error                                           { return nil }

@@ -10,6 +10,7 @@ import (
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/carrier"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
+	"github.com/asynctrace/asynctrace/internal/watermilltest"
 	"github.com/asynctrace/asynctrace/watermilltrace"
 )
 
@@ -19,7 +20,7 @@ func publishedMetadata(t *testing.T, md message.Metadata, payload []byte, opts .
 	t.Helper()
 	tel := telemetrytest.New(t)
 	var got message.Metadata
-	pub := watermilltrace.WrapPublisher(publishFunc(func(_ string, msgs ...*message.Message) error {
+	pub := watermilltrace.WrapPublisher(watermilltest.PublishFunc(func(_ string, msgs ...*message.Message) error {
 		got = msgs[0].Metadata
 		return nil
 	}), tel.Options(opts...)...)

@@ -20,7 +20,7 @@ import (
 )
 
 func nopPublisher() message.Publisher {
-	return publishFunc(func(string, ...*message.Message) error { return nil })
+	return watermilltest.PublishFunc(func(string, ...*message.Message) error { return nil })
 }
 
 func TestConstructorsPanicOnNil(t *testing.T) {

@@ -138,7 +138,7 @@ func TestPublishErrorIsRecordedOnEveryMessagesSpan(t *testing.T) {
 func TestPublishWithNilMetadataAndNilMessage(t *testing.T) {
 	tel := telemetrytest.New(t)
 	var seen []*message.Message
-	inner := publishFunc(func(topic string, msgs ...*message.Message) error {
+	inner := watermilltest.PublishFunc(func(topic string, msgs ...*message.Message) error {
 		seen = append(seen, msgs...)
 		return nil
 	})
@@ -182,7 +182,7 @@ func TestPublisherDecoratorReportsNilPublisher(t *testing.T) {
 
 func TestPublishNeverWritesASharedMetadataMap(t *testing.T) {
 	tel := telemetrytest.New(t)
-	pub := watermilltrace.WrapPublisher(publishFunc(func(string, ...*message.Message) error { return nil }), tel.Options()...)
+	pub := watermilltrace.WrapPublisher(watermilltest.PublishFunc(func(string, ...*message.Message) error { return nil }), tel.Options()...)
 	shared := message.Metadata{"tenant": "acme"}
 	done := make(chan struct{})
 	for range 8 {
@@ -212,7 +212,7 @@ func TestPublishNeverWritesASharedMetadataMap(t *testing.T) {
 
 func TestRepublishedCopyContinuesTraceFromMetadata(t *testing.T) {
 	tel := telemetrytest.New(t)
-	pub := watermilltrace.WrapPublisher(publishFunc(func(string, ...*message.Message) error { return nil }), tel.Options()...)
+	pub := watermilltrace.WrapPublisher(watermilltest.PublishFunc(func(string, ...*message.Message) error { return nil }), tel.Options()...)
 	ctx, root := tel.Root(context.Background(), "request")
 	orig := message.NewMessageWithContext(ctx, "o1", nil)
 	if err := pub.Publish("first", orig); err != nil {

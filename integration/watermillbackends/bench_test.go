@@ -13,17 +13,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/asynctrace/asynctrace"
 	"github.com/asynctrace/asynctrace/internal/benchcpu"
-	"github.com/asynctrace/asynctrace/internal/messaging"
 	"github.com/asynctrace/asynctrace/internal/otlptest"
 	"github.com/asynctrace/asynctrace/internal/servicetest"
 	"github.com/asynctrace/asynctrace/internal/telemetrytest"
@@ -191,8 +187,8 @@ func BenchmarkABExport(b *testing.B) {
 	})
 	b.Run("hand", func(b *testing.B) {
 		tp, flush := exporting(b)
-		h := newABHand(b, tp, libOpts)
-		abRedis(b, h.publisher, h.middleware, flush)
+		h := watermilltest.NewHand(b, tp, libOpts)
+		abRedis(b, h.Publisher, h.Middleware, flush)
 	})
 	b.Run("floor", func(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
@@ -203,7 +199,7 @@ func BenchmarkABExport(b *testing.B) {
 			span.End()
 		}
 		abRedis(b, func(p message.Publisher) message.Publisher {
-			return publishFunc(func(topic string, msgs ...*message.Message) error {
+			return watermilltest.PublishFunc(func(topic string, msgs ...*message.Message) error {
 				bare(context.Background(), "send")
 				return p.Publish(topic, msgs...)
 			})
@@ -215,11 +211,6 @@ func BenchmarkABExport(b *testing.B) {
 		}, nil)
 	})
 }
-
-type publishFunc func(topic string, msgs ...*message.Message) error
-
-func (f publishFunc) Publish(topic string, msgs ...*message.Message) error { return f(topic, msgs...) }
-func (publishFunc) Close() error                                           { return nil }
 
 // abRedis publishes b.N messages to a Redis stream, one Publish at a time,
 // while a router handles them.
@@ -279,76 +270,4 @@ func abRedis(b *testing.B, wrap func(message.Publisher) message.Publisher, mw me
 	}
 	m.Stop()
 	b.StopTimer()
-}
-
-// abHand is send and process tracing written without the library, with
-// the library's span names, kinds and start attributes, recorded once.
-type abHand struct {
-	tracer          trace.Tracer
-	send, process   benchcpu.Span
-	sendOpts, pOpts []trace.SpanStartOption
-}
-
-func newABHand(b *testing.B, tp trace.TracerProvider, opts func(trace.TracerProvider) []asynctrace.Option) *abHand {
-	nop := publishFunc(func(string, ...*message.Message) error { return nil })
-	spans := benchcpu.Record(2, func(rtp trace.TracerProvider) {
-		if err := watermilltrace.WrapPublisher(nop, opts(rtp)...).Publish("bench", message.NewMessage("id", []byte("x"))); err != nil {
-			b.Fatal(err)
-		}
-		in := message.NewMessage("id", []byte("x"))
-		in.Metadata = message.Metadata{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
-		h := watermilltrace.NewMiddleware(opts(rtp)...)(func(*message.Message) ([]*message.Message, error) { return nil, nil })
-		if _, err := h(in); err != nil {
-			b.Fatal(err)
-		}
-	})
-	if len(spans) != 2 {
-		b.Fatalf("the library recorded %d spans, want 2", len(spans))
-	}
-	id := semconv.MessagingMessageIDKey
-	return &abHand{tracer: tp.Tracer("watermill"), send: spans[0], process: spans[1],
-		sendOpts: spans[0].Options(id), pOpts: spans[1].Options(id, messaging.SettlementKey)}
-}
-
-func (h *abHand) publisher(pub message.Publisher) message.Publisher {
-	return publishFunc(func(topic string, msgs ...*message.Message) error {
-		spans := make([]trace.Span, len(msgs))
-		for i, msg := range msgs {
-			var ctx context.Context
-			ctx, spans[i] = h.tracer.Start(msg.Context(), h.send.Name, h.sendOpts...)
-			md := make(message.Metadata, len(msg.Metadata)+2)
-			for k, v := range msg.Metadata {
-				md[k] = v
-			}
-			telemetrytest.W3C.Inject(ctx, propagation.MapCarrier(md))
-			msg.Metadata = md
-		}
-		err := pub.Publish(topic, msgs...)
-		for i, span := range spans {
-			span.SetAttributes(semconv.MessagingMessageID(msgs[i].UUID))
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, err.Error())
-			}
-			span.End()
-		}
-		return err
-	})
-}
-
-func (h *abHand) middleware(next message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		ctx := telemetrytest.W3C.Extract(msg.Context(), propagation.MapCarrier(msg.Metadata))
-		ctx, span := h.tracer.Start(ctx, h.process.Name, h.pOpts...)
-		span.SetAttributes(semconv.MessagingMessageID(msg.UUID))
-		msg.SetContext(ctx)
-		out, err := next(msg)
-		span.SetAttributes(messaging.SettlementKey.String("none"))
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-		return out, err
-	}
 }
